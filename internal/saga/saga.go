@@ -1,0 +1,122 @@
+// Package saga is the saga engine: a pure, Kubernetes-free decision function over
+// (definition, recorded state, clock). It never performs calls itself; the caller
+// performs the action that Next returns and reports the outcome to Record.
+package saga
+
+import "time"
+
+// Kind says how a step's failure is handled.
+type Kind string
+
+const (
+	// Compensatable steps come before the pivot; on failure they are undone.
+	Compensatable Kind = "Compensatable"
+	// Pivot is the go/no-go step: once it succeeded the saga only moves forward.
+	Pivot Kind = "Pivot"
+	// Retriable steps come after the pivot: retried until they succeed, never compensated
+	// on failure (exhausting them or a refusal stalls the saga for a person to act).
+	Retriable Kind = "Retriable"
+)
+
+// Step is one step of a definition.
+type Step struct {
+	Name string // the forward action, e.g. "LockCart"
+	Kind Kind
+	// Undo names the compensation, e.g. "UnlockCart"; empty when the step has none
+	// (its effect is reversed by an earlier step's undo).
+	Undo string
+	// DoneEvent and UndoneEvent are the history entries for the step, e.g. "CART_LOCKED".
+	DoneEvent, UndoneEvent string
+}
+
+// Policy bounds retries.
+type Policy struct {
+	MaxAttempts             int           // forward attempts before a transient failure counts as final
+	CompensationMaxAttempts int           // undo attempts before the saga stalls
+	BackoffBase             time.Duration // first retry delay
+	BackoffMax              time.Duration // cap of the exponential delay
+}
+
+// Definition is an ordered list of steps and the retry policy.
+type Definition struct {
+	Steps  []Step
+	Policy Policy
+}
+
+// StepStatus is the recorded state of one step.
+type StepStatus string
+
+const (
+	StepPending      StepStatus = "Pending"      // not attempted
+	StepRetrying     StepStatus = "Retrying"     // a transient failure; effect uncertain; retry at NextRetryAt
+	StepSucceeded    StepStatus = "Succeeded"    // done
+	StepRefused      StepStatus = "Refused"      // business refusal: final, nothing applied
+	StepExhausted    StepStatus = "Exhausted"    // transient failures up to the limit: effect uncertain
+	StepCompensating StepStatus = "Compensating" // undo failed transiently; retry at NextRetryAt
+	StepCompensated  StepStatus = "Compensated"  // undo done (or nothing to undo)
+	StepStalled      StepStatus = "Stalled"      // undo (or a retriable step) cannot succeed: a person must act
+)
+
+// StepState is what is recorded for one step.
+type StepState struct {
+	Name         string
+	Status       StepStatus
+	Attempts     int // forward attempts
+	UndoAttempts int // compensation attempts
+	LastError    string
+	NextRetryAt  time.Time // zero when no retry is scheduled
+	StartedAt    time.Time
+	FinishedAt   time.Time
+}
+
+// State is the recorded state of one saga run.
+type State struct {
+	Steps    []StepState // index-aligned with Definition.Steps (missing entries are Pending)
+	Deadline time.Time   // zero: none; past it before the pivot succeeded, compensate
+	Abort    bool        // undo everything that was done, pivot included (deletion)
+	Seed     uint64      // makes jitter deterministic per saga (e.g. a hash of the Order UID)
+}
+
+// ActionType is what the caller must do next.
+type ActionType string
+
+const (
+	ActDo     ActionType = "Do"     // call Definition.Steps[Step].Name
+	ActUndo   ActionType = "Undo"   // call Definition.Steps[Step].Undo
+	ActWait   ActionType = "Wait"   // nothing to do until Until
+	ActFinish ActionType = "Finish" // terminal: see Result
+	ActStall  ActionType = "Stall"  // a person must act (Retry); see Step and Reason
+)
+
+// Result is the terminal outcome of a saga.
+type Result string
+
+const (
+	ResultSucceeded   Result = "Succeeded"   // every step done
+	ResultCompensated Result = "Compensated" // failed (or aborted), every done step undone
+)
+
+// Action is the engine's decision.
+type Action struct {
+	Type   ActionType
+	Step   int       // index in Definition.Steps (Do, Undo, Stall)
+	Name   string    // the call to make (Do: step name; Undo: undo name)
+	Until  time.Time // Wait
+	Result Result    // Finish
+	Reason string    // CamelCase why, e.g. "StepRefused", "DeadlineExceeded", "Aborted"
+}
+
+// Class classifies a call's outcome.
+type Class string
+
+const (
+	Success   Class = "Success"
+	Refusal   Class = "Refusal"   // business refusal (4xx): final
+	Transient Class = "Transient" // 5xx, timeout, connection refused: retry
+)
+
+// Outcome is what a call returned.
+type Outcome struct {
+	Class Class
+	Err   string // message for lastError; empty on success
+}
