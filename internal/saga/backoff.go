@@ -1,0 +1,47 @@
+package saga
+
+import (
+	"math"
+	"time"
+)
+
+// Backoff returns the delay before attempt n+1 after n ≥ 1 failed attempts of step:
+// min(BackoffMax, BackoffBase·2^(n-1)), then jittered to [50%, 100%] of that value so that
+// sagas failing together do not retry together. The jitter is a hash of (seed, step, n),
+// so the delay is the same after a restart. It never overflows: doubling stops at the cap
+// (or at math.MaxInt64 when BackoffMax is not positive). n < 1 counts as 1; a non-positive
+// BackoffBase means no delay.
+func Backoff(p Policy, seed uint64, step, n int) time.Duration {
+	d := p.BackoffBase
+	if d <= 0 {
+		return 0
+	}
+	limit := p.BackoffMax
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
+	for k := 1; k < n && d < limit; k++ {
+		if d > limit/2 {
+			d = limit
+			break
+		}
+		d *= 2
+	}
+	d = min(d, limit)
+	half := d / 2
+	span := uint64(d - half) // jitter in [0, span]; d-half ≤ 2^62, so span+1 cannot overflow
+	return half + time.Duration(mix(seed, uint64(step), uint64(n))%(span+1))
+}
+
+// mix hashes its inputs with splitmix64 finalizers: cheap, well spread, stable forever
+// (recorded NextRetryAt values were computed with it).
+func mix(seed, step, n uint64) uint64 {
+	return splitmix(splitmix(splitmix(0x243f6a8885a308d3^seed)^step) ^ n)
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}

@@ -1,0 +1,166 @@
+package saga
+
+import "time"
+
+// Record returns the state after the caller performed act (ActDo or ActUndo) and got out
+// at time now. It never modifies st (the caller may compare old and new state to decide
+// whether to write status); any other action, or an act that does not fit the step's
+// recorded status (a stale or duplicate report), returns st's steps unchanged.
+//
+// A do outcome applies to a Pending or Retrying step:
+//   - Success: Succeeded.
+//   - Refusal: Refused (nothing applied) — or Stalled for a retriable step, which is never
+//     compensated and waits for a person instead.
+//   - Transient: Retrying until NextRetryAt = now+Backoff; the attempt that reaches
+//     Policy.MaxAttempts makes it Exhausted (effect uncertain), or Stalled when retriable.
+//
+// An undo outcome applies to any step that may need undoing (not Refused, not already
+// Compensated): Success makes it Compensated; a Refusal or Transient failure makes it
+// Compensating until NextRetryAt (undo must succeed eventually and is idempotent at the
+// participants), and the attempt that reaches CompensationMaxAttempts makes it Stalled.
+//
+// StartedAt is set on the step's first attempt, FinishedAt when it reaches a final status
+// (Succeeded, Refused, Exhausted, Compensated); LastError keeps the last failure message.
+func Record(def Definition, st State, act Action, out Outcome, now time.Time) State {
+	next := Normalize(def, st)
+	i := act.Step
+	if i < 0 || i >= len(def.Steps) {
+		return next
+	}
+	switch act.Type {
+	case ActDo:
+		next.Steps[i] = recordDo(def, st.Seed, i, next.Steps[i], out, now)
+	case ActUndo:
+		next.Steps[i] = recordUndo(def, st.Seed, i, next.Steps[i], out, now)
+	}
+	return next
+}
+
+func recordDo(def Definition, seed uint64, i int, s StepState, out Outcome, now time.Time) StepState {
+	if s.Status != StepPending && s.Status != StepRetrying {
+		return s
+	}
+	retriable := def.Steps[i].Kind == Retriable
+	s.Attempts++
+	if s.StartedAt.IsZero() {
+		s.StartedAt = now
+	}
+	s.NextRetryAt = time.Time{}
+	switch out.Class {
+	case Success:
+		s.Status = StepSucceeded
+		s.FinishedAt = now
+		return s
+	case Refusal:
+		s.LastError = out.Err
+		if retriable {
+			s.Status = StepStalled
+			return s
+		}
+		s.Status = StepRefused
+		s.FinishedAt = now
+		return s
+	}
+	// Transient, or a class this version does not know: the effect is uncertain.
+	s.LastError = out.Err
+	switch {
+	case s.Attempts < atLeastOne(def.Policy.MaxAttempts):
+		s.Status = StepRetrying
+		s.NextRetryAt = now.Add(Backoff(def.Policy, seed, i, s.Attempts))
+	case retriable:
+		s.Status = StepStalled
+	default:
+		s.Status = StepExhausted
+		s.FinishedAt = now
+	}
+	return s
+}
+
+// undoSalt separates the jitter of undo retries from that of forward retries of the same step.
+const undoSalt = 0x9e3779b97f4a7c15
+
+func recordUndo(def Definition, seed uint64, i int, s StepState, out Outcome, now time.Time) StepState {
+	if s.Status == StepRefused || s.Status == StepCompensated {
+		return s
+	}
+	s.UndoAttempts++
+	if s.StartedAt.IsZero() {
+		s.StartedAt = now
+	}
+	s.NextRetryAt = time.Time{}
+	if out.Class == Success {
+		s.Status = StepCompensated
+		s.FinishedAt = now
+		return s
+	}
+	// A refused undo is retried like a transient one: participants make undo idempotent and
+	// it must succeed eventually; the limit hands it to a person instead of looping.
+	s.LastError = out.Err
+	if s.UndoAttempts < atLeastOne(def.Policy.CompensationMaxAttempts) {
+		s.Status = StepCompensating
+		s.NextRetryAt = now.Add(Backoff(def.Policy, seed^undoSalt, i, s.UndoAttempts))
+		return s
+	}
+	s.Status = StepStalled
+	return s
+}
+
+func atLeastOne(n int) int { return max(n, 1) }
+
+// Retry is a person's manual retry (the saga.kubesaga.io/retry annotation). A Stalled step
+// gets a fresh attempt budget and is due now (a stalled undo: UndoAttempts reset, status
+// Compensating; a stalled retriable step: Attempts reset, status Retrying); a step waiting
+// in backoff (Retrying or Compensating) becomes due now. Finished steps (Succeeded,
+// Refused, Exhausted, Compensated) are never redone. On a finished saga it changes nothing.
+func Retry(def Definition, st State, now time.Time) State {
+	if plan(def, st, now).act.Type == ActFinish {
+		return st
+	}
+	next := Normalize(def, st)
+	for i := range next.Steps {
+		s := &next.Steps[i]
+		switch s.Status {
+		case StepStalled:
+			if s.UndoAttempts > 0 {
+				s.Status, s.UndoAttempts = StepCompensating, 0
+			} else {
+				s.Status, s.Attempts = StepRetrying, 0
+			}
+			s.NextRetryAt = now
+		case StepRetrying, StepCompensating:
+			s.NextRetryAt = now
+		}
+	}
+	return next
+}
+
+// Normalize returns a copy of st whose Steps are aligned with def.Steps: one entry per
+// step, in definition order, matched by name (an unnamed entry matches by position);
+// missing entries are Pending, entries of steps not in def are dropped, and empty or
+// unknown statuses read as Pending. The result never shares memory with st.
+func Normalize(def Definition, st State) State {
+	out := st
+	out.Steps = make([]StepState, len(def.Steps))
+	for i, step := range def.Steps {
+		s := StepState{Status: StepPending}
+		if j := findStep(st.Steps, step.Name, i); j >= 0 {
+			s = st.Steps[j]
+		}
+		s.Name = step.Name
+		s.Status = known(s.Status)
+		out.Steps[i] = s
+	}
+	return out
+}
+
+func findStep(steps []StepState, name string, i int) int {
+	if i < len(steps) && (steps[i].Name == name || steps[i].Name == "") {
+		return i // the common case: already aligned
+	}
+	for j := range steps {
+		if steps[j].Name == name {
+			return j
+		}
+	}
+	return -1
+}

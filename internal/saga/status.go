@@ -1,0 +1,96 @@
+package saga
+
+import "time"
+
+// Summary condenses a state for the reconciler's conditions, phase and printer columns.
+type Summary struct {
+	// Running: the saga is not finished (forward, compensating, waiting or stalled).
+	Running bool
+	// Started: some step was attempted (done or undone) at least once.
+	Started bool
+	// Compensating: the saga is on the compensation path (still true once it finished
+	// with ResultCompensated).
+	Compensating bool
+	// Result is set when the saga finished.
+	Result Result
+	// Stalled: a person must act (Retry); Reason says whether an undo or a retriable step.
+	Stalled bool
+	// CurrentStep is the index of the step being done, undone, waited for or stalled on;
+	// -1 when the saga finished.
+	CurrentStep int
+	// Reason is the CamelCase cause of compensation or stall (see the Reason constants);
+	// empty on the plain forward path.
+	Reason string
+	// LastError is the error that caused the compensation or stall (for a deadline or an
+	// abort without a failed step: a short description, or empty for an abort); while a
+	// forward step retries, its last transient error.
+	LastError string
+	// NextRetryAt is when the saga wakes up from a backoff; zero when it is not waiting.
+	NextRetryAt time.Time
+}
+
+// Phases for display (DESIGN.md §3); conditions remain the truth.
+const (
+	PhasePending      = "Pending"
+	PhaseRunning      = "Running"
+	PhaseCompensating = "Compensating"
+	PhaseSucceeded    = "Succeeded"
+	PhaseFailed       = "Failed"
+	PhaseStalled      = "Stalled"
+)
+
+// Phase derives the display phase.
+func (s Summary) Phase() string {
+	switch {
+	case s.Result == ResultSucceeded:
+		return PhaseSucceeded
+	case s.Result == ResultCompensated:
+		return PhaseFailed
+	case s.Stalled:
+		return PhaseStalled
+	case s.Compensating:
+		return PhaseCompensating
+	case !s.Started:
+		return PhasePending
+	}
+	return PhaseRunning
+}
+
+// Status summarizes st without a clock: a deadline counts only once compensation has
+// been recorded, and every backoff reads as still running. Prefer StatusAt when the
+// current time is at hand; Status exists for display code that has none.
+func Status(def Definition, st State) Summary { return StatusAt(def, st, time.Time{}) }
+
+// StatusAt summarizes st at time now, consistently with Next(def, st, now).
+func StatusAt(def Definition, st State, now time.Time) Summary {
+	v := plan(def, st, now)
+	sum := Summary{
+		Running:      v.act.Type != ActFinish,
+		Compensating: v.compensating,
+		Stalled:      v.act.Type == ActStall,
+		CurrentStep:  v.act.Step,
+		Reason:       v.act.Reason,
+	}
+	for i := range def.Steps {
+		if s := stepAt(st, i); s.Attempts > 0 || s.UndoAttempts > 0 || s.Status != StepPending {
+			sum.Started = true
+			break
+		}
+	}
+	switch v.act.Type {
+	case ActFinish:
+		sum.Result = v.act.Result
+		sum.CurrentStep = -1
+	case ActWait:
+		sum.NextRetryAt = v.act.Until
+	}
+	switch {
+	case v.cause >= 0:
+		sum.LastError = stepAt(st, v.cause).LastError
+	case v.act.Reason == ReasonDeadlineExceeded:
+		sum.LastError = "deadline " + st.Deadline.UTC().Format(time.RFC3339) + " exceeded"
+	case !v.compensating && v.act.Type != ActFinish:
+		sum.LastError = stepAt(st, v.act.Step).LastError
+	}
+	return sum
+}
