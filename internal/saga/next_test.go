@@ -1,0 +1,103 @@
+package saga
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNext(t *testing.T) {
+	var (
+		S   = ss{status: StepSucceeded, attempts: 1}
+		P   = ss{status: StepPending}
+		Ref = ss{status: StepRefused, attempts: 1, lastError: "409 insufficient stock"}
+		Exh = ss{status: StepExhausted, attempts: 3, lastError: "503"}
+		C   = ss{status: StepCompensated, attempts: 1, undo: 1}
+	)
+	retrying := func(until time.Time) ss { return ss{status: StepRetrying, attempts: 1, retryAt: until} }
+	compensating := func(until time.Time) ss { return ss{status: StepCompensating, attempts: 1, undo: 1, retryAt: until} }
+	abort := func(st State) State { st.Abort = true; return st }
+	deadline := func(d time.Time, st State) State { st.Deadline = d; return st }
+
+	tests := []struct {
+		name string
+		st   State
+		now  time.Time
+		want Action
+	}{
+		// Forward.
+		{"empty state starts with the first step", State{}, t0, Action{Type: ActDo, Step: lock, Name: "LockCart"}},
+		{"pending step after a success", state(S), t0, Action{Type: ActDo, Step: reserve, Name: "ReserveStock"}},
+		{"retrying and due", state(S, retrying(at(time.Second))), at(time.Second), Action{Type: ActDo, Step: reserve, Name: "ReserveStock"}},
+		{"retrying without a retry time is due", state(S, retrying(time.Time{})), t0, Action{Type: ActDo, Step: reserve, Name: "ReserveStock"}},
+		{"retrying in backoff waits", state(S, retrying(at(time.Second))), t0, Action{Type: ActWait, Step: reserve, Name: "ReserveStock", Until: at(time.Second)}},
+		{"all succeeded", state(S, S, S, S, S), t0, Action{Type: ActFinish, Result: ResultSucceeded}},
+		{"unknown status reads as pending", state(ss{status: "Weird"}), t0, Action{Type: ActDo, Step: lock, Name: "LockCart"}},
+		{"retriable step in backoff waits", state(S, S, S, retrying(at(time.Minute))), t0, Action{Type: ActWait, Step: commit, Name: "CommitReservation", Until: at(time.Minute)}},
+		{"stalled retriable step", state(S, S, S, ss{status: StepStalled, attempts: 3}), t0, Action{Type: ActStall, Step: commit, Name: "CommitReservation", Reason: ReasonRetriableStepFailed}},
+		{"refused retriable step (foreign state) stalls", state(S, S, S, S, Ref), t0, Action{Type: ActStall, Step: checkout, Name: "CheckoutCart", Reason: ReasonRetriableStepFailed}},
+
+		// Compensation triggers.
+		{"compensatable refused: undo the previous", state(S, Ref), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused}},
+		{"refusal: steps after it are known untouched", state(S, Ref, P, P, P), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused}},
+		{"first step refused: nothing to undo", state(Ref), t0, Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonStepRefused}},
+		{"pivot refused", state(S, S, Ref), t0, Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonStepRefused}},
+		{"compensatable exhausted: later steps are uncertain too", state(S, Exh), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted}},
+		{"compensatable exhausted: undo it (effect uncertain)", state(S, Exh, ss{status: StepCompensated, undo: 1}), t0, Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonAttemptsExhausted}},
+		{"pivot exhausted: cancel the sale", state(S, S, Exh), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted}},
+		{"exhausted and already undone keeps its reason", state(S, ss{status: StepCompensated, attempts: 3, undo: 1}, ss{status: StepCompensated, undo: 1}), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonAttemptsExhausted}},
+		{"exhausted pivot undone, reason kept", state(S, S, ss{status: StepCompensated, attempts: 3, undo: 1}), t0, Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonAttemptsExhausted}},
+
+		// Deadline.
+		{"deadline not reached", deadline(at(time.Minute), state(S)), at(time.Second), Action{Type: ActDo, Step: reserve, Name: "ReserveStock"}},
+		{"deadline reached before the pivot: in-flight and later steps are uncertain", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)))), at(time.Minute),
+			Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonDeadlineExceeded}},
+		{"deadline: the retrying step is undone, never retried", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)), C)), at(time.Minute),
+			Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonDeadlineExceeded}},
+		{"deadline after the pivot succeeded does not matter", deadline(at(time.Minute), state(S, S, S)), at(time.Hour), Action{Type: ActDo, Step: commit, Name: "CommitReservation"}},
+		{"deadline fully compensated", deadline(at(time.Minute), state(C, C, C)), at(time.Hour), Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonDeadlineExceeded}},
+
+		// Abort.
+		{"abort before anything: everything is uncertain", abort(State{}), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"abort before the pivot", abort(state(S, S, P)), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"abort after the pivot: steps without undo are skipped", abort(state(S, S, S, retrying(at(time.Hour)), P)), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"abort after success (deletion, policy Compensate)", abort(state(S, S, S, S, S)), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"abort of a stalled retriable step", abort(state(S, S, S, ss{status: StepStalled, attempts: 3})), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"abort after a refusal keeps the refusal as the only cause of skipping", abort(state(S, Ref)), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonAborted}},
+		{"abort fully compensated", abort(state(C, C, C, S, S)), t0, Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonAborted}},
+
+		// Compensation progress.
+		{"undo newest first: older waits for the newer", state(S, compensating(at(time.Second)), Ref), t0, Action{Type: ActWait, Step: reserve, Name: "ReleaseStock", Until: at(time.Second), Reason: ReasonStepRefused}},
+		{"compensating and due", state(S, compensating(at(time.Second)), Ref), at(time.Second), Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonStepRefused}},
+		{"stalled undo stops everything older", state(S, ss{status: StepStalled, attempts: 1, undo: 4}, Ref), at(time.Hour), Action{Type: ActStall, Step: reserve, Name: "ReleaseStock", Reason: ReasonCompensationExhausted}},
+		{"after the newer undo, the older one", state(S, C, Ref), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused}},
+		{"all undone", state(C, C, Ref), t0, Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonStepRefused}},
+		{"compensation is sticky without a visible cause", state(S, C, S, S, S), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"sticky with a deadline set reads as the deadline (no clock)", deadline(at(time.Hour), state(S, C, ss{status: StepCompensated, undo: 1})), time.Time{}, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonDeadlineExceeded}},
+	}
+	def := orderDef()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Next(def, tc.st, tc.now)
+			sameAction(t, got, tc.want)
+			if again := Next(def, tc.st, tc.now); again != got {
+				t.Fatalf("Next is not pure: %+v then %+v", got, again)
+			}
+		})
+	}
+}
+
+func TestNeedsUndo(t *testing.T) {
+	def := orderDef()
+	st := state(ss{status: StepSucceeded}, ss{status: StepRefused}, ss{status: StepPending})
+	for i, want := range []bool{true, false, false, false, false} {
+		if got := NeedsUndo(def, st, i); got != want {
+			t.Errorf("NeedsUndo(step %d) = %v, want %v", i, got, want)
+		}
+	}
+	if NeedsUndo(def, st, -1) || NeedsUndo(def, st, 9) {
+		t.Error("NeedsUndo out of range should be false")
+	}
+	if !NeedsUndo(def, State{}, sale) || NeedsUndo(def, State{}, commit) {
+		t.Error("without a refusal, pending steps with an undo are uncertain; steps without undo never need it")
+	}
+}

@@ -1,0 +1,195 @@
+package saga
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestRecord(t *testing.T) {
+	def := orderDef()
+	p := def.Policy
+	now := at(10 * time.Second)
+	started := at(time.Second)
+	var (
+		ok   = Outcome{Class: Success}
+		ref  = Outcome{Class: Refusal, Err: "409 cart locked by another order"}
+		tr   = Outcome{Class: Transient, Err: "503 unavailable"}
+		doAt = func(i int) Action { return Action{Type: ActDo, Step: i, Name: def.Steps[i].Name} }
+		unAt = func(i int) Action { return Action{Type: ActUndo, Step: i, Name: def.Steps[i].Undo} }
+	)
+	tests := []struct {
+		name string
+		in   StepState // the step's state before
+		step int
+		act  Action
+		out  Outcome
+		want StepState
+	}{
+		{"do success", StepState{Status: StepPending}, lock, doAt(lock), ok,
+			StepState{Status: StepSucceeded, Attempts: 1, StartedAt: now, FinishedAt: now}},
+		{"do success after retries keeps StartedAt and the last error", StepState{Status: StepRetrying, Attempts: 2, StartedAt: started, LastError: "503", NextRetryAt: now}, lock, doAt(lock), ok,
+			StepState{Status: StepSucceeded, Attempts: 3, StartedAt: started, FinishedAt: now, LastError: "503"}},
+		{"do refusal: final", StepState{Status: StepPending}, reserve, doAt(reserve), ref,
+			StepState{Status: StepRefused, Attempts: 1, StartedAt: now, FinishedAt: now, LastError: ref.Err}},
+		{"do transient: retry with backoff", StepState{Status: StepPending}, reserve, doAt(reserve), tr,
+			StepState{Status: StepRetrying, Attempts: 1, StartedAt: now, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed, reserve, 1))}},
+		{"do transient second attempt: longer backoff", StepState{Status: StepRetrying, Attempts: 1, StartedAt: started}, reserve, doAt(reserve), tr,
+			StepState{Status: StepRetrying, Attempts: 2, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed, reserve, 2))}},
+		{"do transient at the limit: exhausted", StepState{Status: StepRetrying, Attempts: 2, StartedAt: started}, sale, doAt(sale), tr,
+			StepState{Status: StepExhausted, Attempts: 3, StartedAt: started, FinishedAt: now, LastError: tr.Err}},
+		{"retriable transient at the limit: stalled, never exhausted", StepState{Status: StepRetrying, Attempts: 2, StartedAt: started}, commit, doAt(commit), tr,
+			StepState{Status: StepStalled, Attempts: 3, StartedAt: started, LastError: tr.Err}},
+		{"retriable refusal: stalled", StepState{Status: StepPending}, checkout, doAt(checkout), ref,
+			StepState{Status: StepStalled, Attempts: 1, StartedAt: now, LastError: ref.Err}},
+		{"undo success", StepState{Status: StepSucceeded, Attempts: 1, StartedAt: started, FinishedAt: started}, lock, unAt(lock), ok,
+			StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1, StartedAt: started, FinishedAt: now}},
+		{"undo of an in-flight retrying step", StepState{Status: StepRetrying, Attempts: 1, StartedAt: started, NextRetryAt: at(time.Hour)}, reserve, unAt(reserve), ok,
+			StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1, StartedAt: started, FinishedAt: now}},
+		{"undo of an uncertain pending step (tombstone)", StepState{Status: StepPending}, sale, unAt(sale), ok,
+			StepState{Status: StepCompensated, UndoAttempts: 1, StartedAt: now, FinishedAt: now}},
+		{"undo transient: compensating with backoff", StepState{Status: StepSucceeded, Attempts: 1, StartedAt: started}, lock, unAt(lock), tr,
+			StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 1, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed^undoSalt, lock, 1))}},
+		{"undo refusal: retried like a transient failure", StepState{Status: StepExhausted, Attempts: 3, StartedAt: started}, sale, unAt(sale), ref,
+			StepState{Status: StepCompensating, Attempts: 3, UndoAttempts: 1, StartedAt: started, LastError: ref.Err, NextRetryAt: now.Add(Backoff(p, testSeed^undoSalt, sale, 1))}},
+		{"undo failure at the limit: stalled", StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 3, StartedAt: started}, lock, unAt(lock), tr,
+			StepState{Status: StepStalled, Attempts: 1, UndoAttempts: 4, StartedAt: started, LastError: tr.Err}},
+		{"undo success after a retry of a stall", StepState{Status: StepCompensating, Attempts: 1, StartedAt: started, NextRetryAt: now}, lock, unAt(lock), ok,
+			StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1, StartedAt: started, FinishedAt: now}},
+
+		// Stale or duplicate reports change nothing.
+		{"do on a succeeded step", StepState{Status: StepSucceeded, Attempts: 1}, lock, doAt(lock), tr, StepState{Status: StepSucceeded, Attempts: 1}},
+		{"do on a compensated step", StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1}, lock, doAt(lock), ok, StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1}},
+		{"undo on a refused step", StepState{Status: StepRefused, Attempts: 1}, lock, unAt(lock), ok, StepState{Status: StepRefused, Attempts: 1}},
+		{"undo on a compensated step", StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1}, lock, unAt(lock), tr, StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1}},
+		{"wait is not recorded", StepState{Status: StepRetrying, Attempts: 1}, lock, Action{Type: ActWait, Step: lock}, tr, StepState{Status: StepRetrying, Attempts: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := State{Seed: testSeed, Steps: make([]StepState, len(def.Steps))}
+			for i := range st.Steps {
+				st.Steps[i] = StepState{Name: def.Steps[i].Name, Status: StepSucceeded}
+			}
+			in := tc.in
+			in.Name = def.Steps[tc.step].Name
+			st.Steps[tc.step] = in
+			before := Normalize(def, st)
+			got := Record(def, st, tc.act, tc.out, now)
+			want := tc.want
+			want.Name = in.Name
+			if !reflect.DeepEqual(got.Steps[tc.step], want) {
+				t.Fatalf("step\n got  %+v\n want %+v", got.Steps[tc.step], want)
+			}
+			if !reflect.DeepEqual(st, before) {
+				t.Fatal("Record modified its input")
+			}
+			for i := range got.Steps {
+				if i != tc.step && !reflect.DeepEqual(got.Steps[i], st.Steps[i]) {
+					t.Fatalf("Record changed step %d", i)
+				}
+			}
+		})
+	}
+}
+
+func TestRecordOutOfRangeAndShortState(t *testing.T) {
+	def := orderDef()
+	st := State{Seed: 7}
+	got := Record(def, st, Action{Type: ActDo, Step: 9}, Outcome{Class: Success}, t0)
+	if len(got.Steps) != len(def.Steps) || got.Steps[0].Status != StepPending {
+		t.Fatalf("out of range act should only normalize: %+v", got)
+	}
+	got = Record(def, st, Action{Type: ActDo, Step: reserve}, Outcome{Class: Success}, t0)
+	if got.Steps[reserve].Status != StepSucceeded || got.Steps[reserve].Name != "ReserveStock" || got.Seed != 7 {
+		t.Fatalf("record on a short state: %+v", got)
+	}
+}
+
+func TestRetry(t *testing.T) {
+	def := orderDef()
+	now := at(time.Hour)
+	tests := []struct {
+		name     string
+		st       State
+		wantStep int
+		want     StepState
+		next     Action
+	}{
+		{"stalled retriable step: fresh budget, due now",
+			state(ss{status: StepSucceeded}, ss{status: StepSucceeded}, ss{status: StepSucceeded}, ss{status: StepStalled, attempts: 3, lastError: "409"}),
+			commit, StepState{Status: StepRetrying, NextRetryAt: now, LastError: "409"},
+			Action{Type: ActDo, Step: commit, Name: "CommitReservation"}},
+		{"stalled compensation: fresh undo budget, due now",
+			state(ss{status: StepSucceeded, attempts: 1}, ss{status: StepStalled, attempts: 1, undo: 4, lastError: "503"}, ss{status: StepRefused, attempts: 1}),
+			reserve, StepState{Status: StepCompensating, Attempts: 1, NextRetryAt: now, LastError: "503"},
+			Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonStepRefused}},
+		{"retrying in backoff: due now",
+			state(ss{status: StepSucceeded}, ss{status: StepRetrying, attempts: 2, retryAt: at(2 * time.Hour)}),
+			reserve, StepState{Status: StepRetrying, Attempts: 2, NextRetryAt: now},
+			Action{Type: ActDo, Step: reserve, Name: "ReserveStock"}},
+		{"compensating in backoff: due now",
+			state(ss{status: StepSucceeded}, ss{status: StepCompensating, attempts: 1, undo: 1, retryAt: at(2 * time.Hour)}, ss{status: StepRefused}),
+			reserve, StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 1, NextRetryAt: now},
+			Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonStepRefused}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Retry(def, tc.st, now)
+			want := tc.want
+			want.Name = def.Steps[tc.wantStep].Name
+			if !reflect.DeepEqual(got.Steps[tc.wantStep], want) {
+				t.Fatalf("step\n got  %+v\n want %+v", got.Steps[tc.wantStep], want)
+			}
+			for i := range got.Steps {
+				if i != tc.wantStep && i < len(tc.st.Steps) && got.Steps[i].Status != tc.st.Steps[i].Status {
+					t.Fatalf("Retry changed finished step %d: %s -> %s", i, tc.st.Steps[i].Status, got.Steps[i].Status)
+				}
+			}
+			sameAction(t, Next(def, got, now), tc.next)
+		})
+	}
+
+	t.Run("finished saga: no-op", func(t *testing.T) {
+		for _, st := range []State{
+			state(ss{status: StepSucceeded}, ss{status: StepSucceeded}, ss{status: StepSucceeded}, ss{status: StepSucceeded}, ss{status: StepSucceeded}),
+			state(ss{status: StepCompensated, undo: 1}, ss{status: StepRefused}),
+		} {
+			if got := Retry(def, st, now); !reflect.DeepEqual(got, st) {
+				t.Fatalf("Retry changed a finished saga:\n%+v\n%+v", st, got)
+			}
+		}
+	})
+}
+
+func TestNormalize(t *testing.T) {
+	def := orderDef()
+	st := State{Seed: 3, Abort: true, Steps: []StepState{
+		{Name: "ReserveStock", Status: StepSucceeded, Attempts: 1},
+		{Name: "Gone", Status: StepSucceeded},
+		{Name: "LockCart", Status: StepSucceeded, Attempts: 2},
+		{Name: "CreateSale", Status: "Bogus"},
+	}}
+	got := Normalize(def, st)
+	if len(got.Steps) != len(def.Steps) || got.Seed != 3 || !got.Abort {
+		t.Fatalf("normalize: %+v", got)
+	}
+	want := []StepState{
+		{Name: "LockCart", Status: StepSucceeded, Attempts: 2},
+		{Name: "ReserveStock", Status: StepSucceeded, Attempts: 1},
+		{Name: "CreateSale", Status: StepPending},
+		{Name: "CommitReservation", Status: StepPending},
+		{Name: "CheckoutCart", Status: StepPending},
+	}
+	if !reflect.DeepEqual(got.Steps, want) {
+		t.Fatalf("steps\n got  %+v\n want %+v", got.Steps, want)
+	}
+	got.Steps[1].Attempts = 99
+	if st.Steps[0].Attempts != 1 {
+		t.Fatal("Normalize shares memory with its input")
+	}
+	// Unnamed entries match by position.
+	pos := Normalize(def, State{Steps: []StepState{{Status: StepSucceeded}}})
+	if pos.Steps[0].Name != "LockCart" || pos.Steps[0].Status != StepSucceeded {
+		t.Fatalf("positional entry: %+v", pos.Steps[0])
+	}
+}
