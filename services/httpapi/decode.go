@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// DecodeJSON reads the request body into dst, strictly: the body must be one JSON
+// object of at most MaxBodyBytes with no unknown fields, no type mismatches and
+// nothing after it. A Content-Type, when sent, must be JSON. Any failure is a
+// 400 problem naming the field or the rule, so the caller writes nothing.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return Invalid("Content-Type", "must be application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return Invalid("body", fmt.Sprintf("must not exceed %d bytes", MaxBodyBytes))
+		}
+		return Invalid("body", "could not be read")
+	}
+	return DecodeBytes(body, dst)
+}
+
+// DecodeBytes applies DecodeJSON's rules to a body already read; fuzz tests use it.
+func DecodeBytes(body []byte, dst any) *Problem {
+	if len(body) > MaxBodyBytes {
+		return Invalid("body", fmt.Sprintf("must not exceed %d bytes", MaxBodyBytes))
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return Invalid("body", "must be a JSON object, got an empty body")
+	}
+	if trimmed[0] != '{' {
+		return Invalid("body", "must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Invalid("body", "must contain a single JSON object and nothing after it")
+	}
+	return nil
+}
+
+func decodeProblem(err error) *Problem {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return Invalid("body", fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return Invalid(field, "must be "+jsonKind(typ.Type.Kind().String())+", got "+typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return Invalid("body", "truncated JSON")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return Invalid(name, "unknown field")
+	default:
+		return Invalid("body", "invalid JSON: "+err.Error())
+	}
+}
+
+// jsonKind names Go kinds the way a JSON client thinks of them.
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"):
+		return "an integer"
+	case strings.HasPrefix(k, "float"):
+		return "a number"
+	case k == "string":
+		return "a string"
+	case k == "bool":
+		return "a boolean"
+	case k == "slice", k == "array":
+		return "an array"
+	case k == "struct", k == "map":
+		return "an object"
+	default:
+		return k
+	}
+}

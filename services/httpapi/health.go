@@ -1,0 +1,28 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Healthz answers 200 while the process serves HTTP at all (liveness).
+func Healthz(w http.ResponseWriter, _ *http.Request) {
+	_ = WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Readyz answers 200 when ping succeeds within two seconds, 503 otherwise
+// (readiness: a service whose database does not answer should get no traffic).
+func Readyz(ping func(context.Context) error, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ping(ctx); err != nil {
+			logger.WarnContext(r.Context(), "readiness check failed", "error", err)
+			WriteProblem(w, NewProblem(http.StatusServiceUnavailable, SlugUnavailable, "Not ready", "the database does not answer"))
+			return
+		}
+		_ = WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}

@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+)
+
+// HeaderCorrelationID carries the saga's correlation id (the Order UID) on every
+// saga call; services record it on their business events.
+const HeaderCorrelationID = "X-Correlation-ID"
+
+// maxCorrelationLen bounds the header so that a client cannot grow the event log
+// with arbitrary text.
+const maxCorrelationLen = 128
+
+// CorrelationID returns the X-Correlation-ID header, or fallback when it is
+// absent. A header that is too long or not printable ASCII is a 400.
+func CorrelationID(r *http.Request, fallback string) (string, *Problem) {
+	v := r.Header.Get(HeaderCorrelationID)
+	if v == "" {
+		return fallback, nil
+	}
+	if len(v) > maxCorrelationLen {
+		return "", Invalid(HeaderCorrelationID, fmt.Sprintf("must not exceed %d characters", maxCorrelationLen))
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return "", Invalid(HeaderCorrelationID, "must be printable ASCII without spaces")
+		}
+	}
+	return v, nil
+}
+
+// ParseUUID accepts only the canonical 36-character form and returns it in lower
+// case, so that one id has one spelling in keys and tombstones.
+func ParseUUID(field, s string) (string, *Problem) {
+	if s == "" {
+		return "", Invalid(field, "is required and must be a UUID")
+	}
+	if len(s) != 36 {
+		return "", Invalid(field, "must be a UUID like 3f2b6c1e-8d0a-4c5e-9f1b-2a7d6e4c8b90")
+	}
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", Invalid(field, "must be a UUID like 3f2b6c1e-8d0a-4c5e-9f1b-2a7d6e4c8b90")
+	}
+	return u.String(), nil
+}
+
+// PathUUID reads a UUID path value.
+func PathUUID(r *http.Request, name string) (string, *Problem) {
+	return ParseUUID(name, r.PathValue(name))
+}
+
+// ParseID parses a positive integer identifier (store or product) up to MaxID.
+func ParseID(field, s string) (int64, *Problem) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 || v > MaxID || strconv.FormatInt(v, 10) != s {
+		return 0, Invalid(field, fmt.Sprintf("must be an integer between 1 and %d", MaxID))
+	}
+	return v, nil
+}
+
+// Bounds shared by the participant services.
+const (
+	MaxID       = 1<<53 - 1 // integers above this lose precision in JavaScript clients
+	MaxQuantity = 1_000_000
+	MaxLines    = 1_000
+)
+
+// RequireID checks a required positive identifier field of a request body.
+func RequireID(field string, v *int64) (int64, *Problem) {
+	if v == nil {
+		return 0, Invalid(field, "is required")
+	}
+	if *v <= 0 || *v > MaxID {
+		return 0, Invalid(field, fmt.Sprintf("must be an integer between 1 and %d", MaxID))
+	}
+	return *v, nil
+}
+
+// RequireQuantity checks a required quantity between min (0 or 1) and MaxQuantity.
+func RequireQuantity(field string, v *int64, min int64) (int64, *Problem) {
+	if v == nil {
+		return 0, Invalid(field, "is required")
+	}
+	if *v < min || *v > MaxQuantity {
+		return 0, Invalid(field, fmt.Sprintf("must be an integer between %d and %d", min, MaxQuantity))
+	}
+	return *v, nil
+}
+
+// QueryLimit reads ?limit= (default def, at most max).
+func QueryLimit(r *http.Request, def, max int) (int, *Problem) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 1 || v > max {
+		return 0, Invalid("limit", fmt.Sprintf("must be an integer between 1 and %d", max))
+	}
+	return v, nil
+}

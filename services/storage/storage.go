@@ -1,0 +1,157 @@
+// Package storage opens a participant service's SQLite database (pure Go, WAL),
+// applies its embedded migrations, and runs write transactions one at a time.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// pragmas apply to every connection. busy_timeout covers other processes that
+// open the same file; inside one process writes are serialized by the single
+// writer connection, and BEGIN IMMEDIATE takes the write lock up front so that a
+// read-then-write transaction can never lose a race it has already started.
+const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+
+// readConns is the size of the read pool; WAL lets readers run beside the writer.
+const readConns = 4
+
+// DB is a service database: one writer connection and a small read pool.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+	now   func() time.Time
+}
+
+// Open creates the parent directory, opens path and applies the migrations of
+// each source in order. The migrations are recorded in schema_migrations, so
+// reopening an existing database applies only what is new.
+func Open(ctx context.Context, path string, sources ...Migrations) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: empty path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("open database %q: path must not contain '?' or '#'", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open database: create directory: %w", err)
+	}
+	write, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	db := &DB{write: write, now: func() time.Time { return time.Now().UTC() }}
+	if err := write.PingContext(ctx); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open database %q: %w", path, err)
+	}
+	if err := db.migrate(ctx, sources); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("migrate database %q: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(ON)")
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("open database %q for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	db.read = read
+	return db, nil
+}
+
+// Close closes both pools. With WAL, closing the last connection checkpoints the
+// log into the main file.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Reader is the read pool for queries outside write transactions.
+func (db *DB) Reader() *sql.DB { return db.read }
+
+// Tx is a write transaction. It is bound to the context it was begun with, and
+// carries the one timestamp used for everything it writes.
+type Tx struct {
+	*sql.Tx
+	ctx      context.Context
+	Now      time.Time
+	onCommit []func()
+}
+
+// Exec runs a statement in the transaction.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(tx.ctx, query, args...)
+}
+
+// QueryRow runs a single-row query in the transaction.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(tx.ctx, query, args...)
+}
+
+// Query runs a query in the transaction.
+func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(tx.ctx, query, args...)
+}
+
+// OnCommit registers f to run after a successful commit, e.g. to count a
+// business event only once it is durable.
+func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
+
+// Write runs fn in one IMMEDIATE transaction and commits when fn returns nil.
+// Business refusals are not errors: fn records them (event, idempotency record)
+// and returns nil so that they commit too.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, ctx: ctx, Now: db.now()}
+	if err := fn(tx); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	for _, f := range tx.onCommit {
+		f()
+	}
+	return nil
+}
+
+// timeLayout is fixed-width so that stored timestamps sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// FormatTime renders t for storage (UTC, nanoseconds, fixed width).
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParseTime reads a stored timestamp.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
+	}
+	return t, nil
+}
