@@ -1,0 +1,35 @@
+package saga
+
+import "time"
+
+// MustCheckpoint reports whether the caller must persist st before it performs the next
+// action, given saved, the state it last persisted (e.g. the status it loaded).
+//
+// A reconcile pass may run several calls and write status once (DESIGN.md §4); a crash
+// then restarts from saved and repeats the calls, which participants answer as before.
+// That is only safe while a restart from saved cannot decide differently from st:
+//   - st compensates but saved does not: an exhausted step (transient faults are not
+//     repeatable) may succeed after the restart, the saga goes forward, and an undo that
+//     is still on its way then reverses a step of a saga that succeeds. Persisting the
+//     decision first makes it stick: every compensation trigger is then either recorded
+//     or monotonic (deadline, abort).
+//   - st has the pivot Succeeded but saved does not: after a restart the deadline or an
+//     exhausted retry could compensate a saga that already ran steps after the pivot,
+//     which are never compensated.
+//
+// It is false when saved already is at (or past) those points.
+func MustCheckpoint(def Definition, saved, st State, now time.Time) bool {
+	if plan(def, st, now).compensating && !plan(def, saved, now).compensating {
+		return true
+	}
+	return pivotSucceeded(def, st) && !pivotSucceeded(def, saved)
+}
+
+func pivotSucceeded(def Definition, st State) bool {
+	for i, step := range def.Steps {
+		if step.Kind == Pivot {
+			return statusAt(st, i) == StepSucceeded
+		}
+	}
+	return false
+}

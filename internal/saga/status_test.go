@@ -1,0 +1,62 @@
+package saga
+
+import (
+	"testing"
+	"time"
+)
+
+func TestStatus(t *testing.T) {
+	def := orderDef()
+	S := ss{status: StepSucceeded, attempts: 1}
+	tests := []struct {
+		name  string
+		st    State
+		now   time.Time
+		want  Summary
+		phase string
+	}{
+		{"not started", State{}, t0,
+			Summary{Running: true, CurrentStep: lock}, PhasePending},
+		{"running", state(S), t0,
+			Summary{Running: true, Started: true, CurrentStep: reserve}, PhaseRunning},
+		{"retrying shows the transient error and the wake-up time", state(S, ss{status: StepRetrying, attempts: 1, retryAt: at(time.Second), lastError: "503"}), t0,
+			Summary{Running: true, Started: true, CurrentStep: reserve, LastError: "503", NextRetryAt: at(time.Second)}, PhaseRunning},
+		{"succeeded", state(S, S, S, S, S), t0,
+			Summary{Started: true, Result: ResultSucceeded, CurrentStep: -1}, PhaseSucceeded},
+		{"compensating after a refusal", state(S, ss{status: StepRefused, attempts: 1, lastError: "insufficient stock"}), t0,
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: lock, Reason: ReasonStepRefused, LastError: "insufficient stock"}, PhaseCompensating},
+		{"failed: compensated", state(ss{status: StepCompensated, attempts: 1, undo: 1}, ss{status: StepRefused, attempts: 1, lastError: "insufficient stock"}), t0,
+			Summary{Started: true, Compensating: true, Result: ResultCompensated, CurrentStep: -1, Reason: ReasonStepRefused, LastError: "insufficient stock"}, PhaseFailed},
+		{"exhausted: the transient error", state(S, S, ss{status: StepCompensated, attempts: 3, undo: 1, lastError: "503 sales down"}), t0,
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: reserve, Reason: ReasonAttemptsExhausted, LastError: "503 sales down"}, PhaseCompensating},
+		{"stalled compensation", state(S, ss{status: StepStalled, attempts: 1, undo: 4, lastError: "503 stocks down"}, ss{status: StepRefused, attempts: 1}), t0,
+			Summary{Running: true, Started: true, Compensating: true, Stalled: true, CurrentStep: reserve, Reason: ReasonCompensationExhausted, LastError: "503 stocks down"}, PhaseStalled},
+		{"stalled retriable step", state(S, S, S, S, ss{status: StepStalled, attempts: 3, lastError: "409 checked out"}), t0,
+			Summary{Running: true, Started: true, Stalled: true, CurrentStep: checkout, Reason: ReasonRetriableStepFailed, LastError: "409 checked out"}, PhaseStalled},
+		{"deadline", State{Deadline: at(time.Minute), Steps: state(S).Steps}, at(time.Minute),
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonDeadlineExceeded, LastError: "deadline 2026-01-01T12:01:00Z exceeded"}, PhaseCompensating},
+		{"aborted", State{Abort: true, Steps: state(S, S, S, S, S).Steps}, t0,
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonAborted}, PhaseCompensating},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := StatusAt(def, tc.st, tc.now)
+			if got != tc.want {
+				t.Fatalf("summary\n got  %+v\n want %+v", got, tc.want)
+			}
+			if p := got.Phase(); p != tc.phase {
+				t.Fatalf("phase %s, want %s", p, tc.phase)
+			}
+		})
+	}
+	t.Run("without a clock the deadline is not seen until an undo is recorded", func(t *testing.T) {
+		st := State{Deadline: at(time.Minute), Steps: state(S).Steps}
+		if s := Status(def, st); s.Compensating {
+			t.Fatalf("%+v", s)
+		}
+		st = Record(def, st, Next(def, st, at(time.Hour)), Outcome{Class: Success}, at(time.Hour))
+		if s := Status(def, st); !s.Compensating || s.Reason != ReasonDeadlineExceeded {
+			t.Fatalf("%+v", s)
+		}
+	})
+}
