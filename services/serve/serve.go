@@ -1,0 +1,155 @@
+// Package serve runs a participant service as a process: flags with environment
+// fallbacks, a structured logger, an HTTP server, and graceful shutdown on SIGTERM.
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Service is what a participant package provides.
+type Service interface {
+	Handler() http.Handler
+	Close() error
+}
+
+// Config is the process configuration.
+type Config struct {
+	Addr            string
+	DB              string
+	LogFormat       string // json or text
+	ShutdownTimeout time.Duration
+}
+
+// ParseConfig reads flags, falling back for each unset flag to the environment:
+// first <NAME>_ADDR, <NAME>_DB, <NAME>_LOG_FORMAT (NAME is the service name in
+// upper case, e.g. STOCKS_DB), then ADDR, DB, LOG_FORMAT, then the defaults
+// (:8080, data/<name>.db, json). Flags win over the environment.
+func ParseConfig(name string, args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	env := func(key, def string) string {
+		if v := getenv(strings.ToUpper(name) + "_" + key); v != "" {
+			return v
+		}
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(usage)
+	var c Config
+	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (env "+strings.ToUpper(name)+"_ADDR or ADDR)")
+	fs.StringVar(&c.DB, "db", env("DB", "data/"+name+".db"), "SQLite database file; its folder is created (env "+strings.ToUpper(name)+"_DB or DB)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "json"), "log format: json or text (env "+strings.ToUpper(name)+"_LOG_FORMAT or LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return Config{}, fmt.Errorf("--log-format must be json or text, got %q", c.LogFormat)
+	}
+	if c.DB == "" {
+		return Config{}, errors.New("--db must not be empty")
+	}
+	return c, nil
+}
+
+// NewLogger builds the process logger; every line carries service=<name>.
+func NewLogger(format, name string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if format == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(h).With("service", name)
+}
+
+// Main is the whole of a participant's main function:
+//
+//	func main() { os.Exit(serve.Main("stocks", stocks.Open)) }
+func Main[S Service](name string, open func(dbPath string, logger *slog.Logger) (S, error)) int {
+	cfg, err := ParseConfig(name, os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	logger := NewLogger(cfg.LogFormat, name, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := Run(ctx, cfg, logger, func(path string, l *slog.Logger) (Service, error) { return open(path, l) }, nil); err != nil {
+		logger.Error("stopped with an error", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// Run opens the service, serves it on cfg.Addr until ctx is done, then stops
+// accepting connections, lets in-flight requests finish (up to
+// cfg.ShutdownTimeout) and closes the database. listening, if not nil,
+// receives the bound address (useful with ":0").
+func Run(ctx context.Context, cfg Config, logger *slog.Logger, open func(string, *slog.Logger) (Service, error), listening func(net.Addr)) (err error) {
+	svc, err := open(cfg.DB, logger)
+	if err != nil {
+		return fmt.Errorf("open service: %w", err)
+	}
+	defer func() {
+		if cerr := svc.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close service: %w", cerr))
+		} else {
+			logger.Info("database closed", "db", cfg.DB)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           svc.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "db", cfg.DB)
+	if listening != nil {
+		listening(ln.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
