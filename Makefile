@@ -1,0 +1,209 @@
+# kubesaga — development targets (kubebuilder v4 layout). `make help` lists them.
+
+# Kubernetes version of the envtest binaries built by hack/envtest.sh (pinned by
+# hack/envtest/kubernetes/go.mod).
+ENVTEST_K8S_VERSION ?= 1.37.2
+# KUBEBUILDER_ASSETS: where hack/envtest.sh puts etcd, kube-apiserver and kubectl
+# (setup-envtest's layout). Computed without building anything; `make envtest` builds.
+ifndef ENVTEST_ASSETS
+ENVTEST_ASSETS := $(shell K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest.sh --path)
+endif
+
+# Local control plane state (kubeconfig, pid, log) for cluster-up, run and demo.
+LOCAL_DIR ?= $(CURDIR)/.local
+CLUSTER_KUBECONFIG ?= $(LOCAL_DIR)/kubeconfig
+
+# Iterations for `make bench`.
+N ?= 2000
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+# Options are set to exit when a recipe line exits non-zero or a piped command fails.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+GO ?= go
+
+.PHONY: all
+all: build
+
+##@ General
+
+# The help target prints out all targets with their descriptions organized
+# beneath their categories. The categories are represented by '##@' and the
+# target descriptions by '##'.
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac) from api/ and controllers/ markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods (zz_generated.deepcopy.go) for api/.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Run go fmt against the code.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against the code.
+	$(GO) vet ./...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint (.golangci.yml: the kubebuilder linter set).
+	$(GOLANGCI_LINT) run
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
+	$(GOLANGCI_LINT) run --fix
+
+.PHONY: lint-config
+lint-config: golangci-lint ## Check .golangci.yml against golangci-lint's schema.
+	$(GOLANGCI_LINT) config verify
+
+.PHONY: verify
+verify: ## Fail, showing the diff, when generated code, manifests or formatting are stale.
+	hack/verify-generated.sh $(MAKE) --no-print-directory manifests generate fmt
+
+.PHONY: test
+test: verify vet envtest ## Verify, vet, then run every test (envtest suites; e2e under test/e2e) with coverage.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -coverprofile cover.out
+
+.PHONY: envtest
+envtest: ## Build etcd, kube-apiserver and kubectl from Go modules (first time ~5-7 min), print KUBEBUILDER_ASSETS.
+	@K8S_VERSION=$(ENVTEST_K8S_VERSION) hack/envtest.sh
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/manager and every other main package under cmd/ (bin/carts, bin/stocks, bin/sales, ...).
+	$(GO) build -o $(LOCALBIN)/ ./cmd/...
+
+.PHONY: run
+run: ## Run the manager from your host against the current kubeconfig (make cluster-up; export KUBECONFIG=.local/kubeconfig).
+	$(GO) run ./cmd/manager $(ARGS)
+
+.PHONY: docker-build
+docker-build: ## Docker is not available on these machines: print the image build command.
+	@echo "docker is not available here; the images are built elsewhere with:"
+	@echo "  docker build -t $(IMG) -f Dockerfile ."
+	@echo "(the Dockerfiles of the manager and the participant services come with the Helm charts, issue 5)"
+
+IMG ?= kubesaga/manager:dev
+
+##@ Local cluster
+
+.PHONY: cluster-up
+cluster-up: envtest localcluster ## Start etcd + kube-apiserver on 127.0.0.1 with the CRDs; kubeconfig in .local/kubeconfig.
+	$(LOCALCLUSTER) up -dir=$(LOCAL_DIR) -assets=$(ENVTEST_ASSETS) -crd-dirs=config/crd/bases
+	$(KUBECTL) --kubeconfig=$(CLUSTER_KUBECONFIG) get namespaces
+
+.PHONY: cluster-down
+cluster-down: localcluster ## Stop the local control plane; no etcd or kube-apiserver is left behind.
+	$(LOCALCLUSTER) down -dir=$(LOCAL_DIR)
+
+.PHONY: cluster-status
+cluster-status: localcluster ## Tell whether the local control plane runs.
+	@$(LOCALCLUSTER) status -dir=$(LOCAL_DIR)
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+.PHONY: install
+install: manifests envtest ## Install the CRDs into the cluster of the current kubeconfig.
+	$(KUBECTL) apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: manifests envtest ## Remove the CRDs from the current kubeconfig's cluster. ignore-not-found=true ignores missing ones.
+	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/crd/bases
+
+.PHONY: bench
+bench: ## Run the throughput benchmark (test/bench) with N orders (N ?= 2000).
+	@if [ -d test/bench ]; then \
+		KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) run ./test/bench -n $(N); \
+	else \
+		echo "bench: not built yet (test/bench comes later)"; \
+	fi
+
+.PHONY: demo
+demo: ## Start the whole system locally and run two Orders (coming in issue 5).
+	@echo "demo: coming (issue 5). Meanwhile: make cluster-up && make install && make run"
+
+.PHONY: demo-down
+demo-down: ## Stop everything make demo started (coming in issue 5).
+	@echo "demo-down: coming (issue 5). Meanwhile: make cluster-down"
+
+.PHONY: clean
+clean: ## Remove built binaries and cover.out (not bin/ tools, not the envtest cache). Stops nothing.
+	rm -f cover.out
+	cd $(LOCALBIN) 2>/dev/null && for f in $(notdir $(wildcard cmd/*)); do rm -f "$$f"; done || true
+
+.PHONY: clean-tools
+clean-tools: ## Remove bin/ entirely (tools are reinstalled on demand).
+	rm -rf $(LOCALBIN)
+
+##@ Dependencies
+
+## Location to install dependencies to
+LOCALBIN ?= $(CURDIR)/bin
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+# bin/ and the envtest binaries (kubectl) come first on PATH, for recipes and for tests.
+export PATH := $(LOCALBIN):$(ENVTEST_ASSETS):$(PATH)
+
+## Tool Binaries
+KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GINKGO ?= $(LOCALBIN)/ginkgo
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+HELM ?= $(LOCALBIN)/helm
+LOCALCLUSTER ?= $(LOCALBIN)/localcluster
+
+## Tool Versions
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GINKGO_VERSION ?= v2.34.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+HELM_VERSION ?= v4.3.1
+
+.PHONY: controller-gen
+controller-gen: | $(LOCALBIN) ## Install controller-gen into bin/ if missing.
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: ginkgo
+ginkgo: | $(LOCALBIN) ## Install the ginkgo CLI into bin/ if missing.
+	$(call go-install-tool,$(GINKGO),github.com/onsi/ginkgo/v2/ginkgo,$(GINKGO_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: | $(LOCALBIN) ## Install golangci-lint into bin/ if missing.
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: helm
+helm: | $(LOCALBIN) ## Install helm v4 into bin/ if missing.
+	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+
+# localcluster is ours: rebuilt by go build (cached) every time, so it is never stale.
+.PHONY: localcluster
+localcluster: | $(LOCALBIN) ## Build bin/localcluster (the program behind cluster-up/cluster-down).
+	$(GO) build -o $(LOCALCLUSTER) ./cmd/localcluster
+
+# go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
+# $1 - target path with name of binary
+# $2 - package url which can be installed
+# $3 - specific version of package
+define go-install-tool
+@[ -f "$(1)-$(3)" ] && [ "$$(readlink -- "$(1)" 2>/dev/null)" = "$$(basename "$(1)-$(3)")" ] || { \
+set -e; \
+package=$(2)@$(3) ;\
+echo "Installing $${package} into $(LOCALBIN)" ;\
+rm -f $(1) ;\
+GOBIN=$(LOCALBIN) GOFLAGS= $(GO) install $${package} ;\
+mv $(1) $(1)-$(3) ;\
+} ;\
+ln -sf $$(basename "$(1)-$(3)") $(1)
+endef
