@@ -53,18 +53,21 @@ func known(s StepStatus) StepStatus {
 	return StepPending
 }
 
-func stepAt(st State, i int) StepState {
+// pending stands for a missing entry; never modified.
+var pending = StepState{Status: StepPending}
+
+// stepAt returns step i's recorded state without copying it (Next must stay cheap); the
+// caller must not modify it and must read the status through statusAt.
+func stepAt(st State, i int) *StepState {
 	if i >= len(st.Steps) {
-		return StepState{Status: StepPending}
+		return &pending
 	}
-	s := st.Steps[i]
-	s.Status = statusAt(st, i)
-	return s
+	return &st.Steps[i]
 }
 
 // undoStalled tells a compensation that stalled from a forward stall: only undo attempts
 // can stall a compensation, and Retry resets them together with the status.
-func undoStalled(s StepState) bool { return s.Status == StepStalled && s.UndoAttempts > 0 }
+func undoStalled(s *StepState) bool { return known(s.Status) == StepStalled && s.UndoAttempts > 0 }
 
 // due reports whether a backoff that ends at t is over.
 func due(t, now time.Time) bool { return t.IsZero() || !now.Before(t) }
@@ -79,7 +82,7 @@ func compensation(def Definition, st State, now time.Time) (reason string, cause
 		if s.Attempts > 0 {
 			frontier = i
 		}
-		switch s.Status {
+		switch known(s.Status) {
 		case StepRefused, StepExhausted:
 			// A retriable step never compensates; Record stalls it instead.
 			if step.Kind != Retriable && cause < 0 {
@@ -127,14 +130,15 @@ func exhaustedThenUndone(def Definition, st State, frontier int) bool {
 		return false
 	}
 	s := stepAt(st, frontier)
-	undoing := s.Status == StepCompensating || s.Status == StepCompensated || undoStalled(s)
+	status := known(s.Status)
+	undoing := status == StepCompensating || status == StepCompensated || undoStalled(s)
 	return undoing && s.Attempts >= atLeastOne(def.Policy.MaxAttempts)
 }
 
 func forward(def Definition, st State, now time.Time) verdict {
 	for i, step := range def.Steps {
 		s := stepAt(st, i)
-		switch s.Status {
+		switch known(s.Status) {
 		case StepSucceeded:
 			continue
 		case StepRetrying:
@@ -155,15 +159,16 @@ func compensate(def Definition, st State, now time.Time, reason string, cause in
 	for i := len(def.Steps) - 1; i >= 0; i-- {
 		step := def.Steps[i]
 		s := stepAt(st, i)
-		if step.Undo == "" || !needsUndo(s.Status, i, refused) {
+		status := known(s.Status)
+		if step.Undo == "" || !needsUndo(status, i, refused) {
 			continue
 		}
 		switch {
-		case s.Status == StepCompensated:
+		case status == StepCompensated:
 			continue
 		case undoStalled(s):
 			return verdict{act: Action{Type: ActStall, Step: i, Name: step.Undo, Reason: ReasonCompensationExhausted}, compensating: true, cause: i}
-		case s.Status == StepCompensating && !due(s.NextRetryAt, now):
+		case status == StepCompensating && !due(s.NextRetryAt, now):
 			return verdict{act: Action{Type: ActWait, Step: i, Name: step.Undo, Until: s.NextRetryAt, Reason: reason}, compensating: true, cause: cause}
 		}
 		// Newest first: an older step is only undone once every newer one is.

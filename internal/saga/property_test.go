@@ -190,7 +190,7 @@ func schedule(t *testing.T, seed uint64, def Definition) string {
 	}
 	persisted := State{Seed: rng.Uint64()}
 	if rng.IntN(5) < 3 {
-		persisted.Deadline = t0.Add(time.Duration(rng.Int64N(int64(40 * time.Second))))
+		persisted.Deadline = t0.Add(time.Duration(rng.Int64N(int64(6 * time.Second))))
 	}
 	mem := clone(persisted)
 	abort := false
