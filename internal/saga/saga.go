@@ -1,6 +1,23 @@
 // Package saga is the saga engine: a pure, Kubernetes-free decision function over
 // (definition, recorded state, clock). It never performs calls itself; the caller
 // performs the action that Next returns and reports the outcome to Record.
+//
+// A reconcile pass, in short:
+//
+//	st := saga.Normalize(def, loaded)          // loaded from status; saved := st
+//	for {
+//		act := saga.Next(def, st, now)
+//		if act is Wait, Stall or Finish: persist st if changed; requeue/report; stop
+//		if saga.MustCheckpoint(def, saved, st, now) { persist st; saved = st }
+//		out := call(act)                       // ActDo: Steps[act.Step].Name; ActUndo: .Undo
+//		st = saga.Record(def, st, act, out, now)
+//	}
+//
+// Several calls may run between writes (participants are idempotent, so a crash only
+// repeats calls), except across the points MustCheckpoint reports: the decision to
+// compensate and the pivot's success must be persisted before the next call. StatusAt
+// condenses a state into phase, conditions and the saga-level error; Retry applies the
+// retry annotation.
 package saga
 
 import "time"
