@@ -1,0 +1,76 @@
+package controllers
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Metrics are the saga metrics, registered in controller-runtime's registry so that the
+// manager's /metrics serves them. No label carries an Order name or UID.
+type Metrics struct {
+	Started       prometheus.Counter
+	Completed     prometheus.Counter
+	Failed        *prometheus.CounterVec // by step that made the saga fail
+	Compensations *prometheus.CounterVec // by step and outcome
+	Stalled       prometheus.Gauge
+	SagaDuration  *prometheus.HistogramVec // by result
+	StepDuration  *prometheus.HistogramVec // by step, action and outcome
+
+	mu      sync.Mutex
+	stalled map[types.UID]struct{}
+}
+
+var (
+	metricsOnce sync.Once
+	sagaMetrics *Metrics
+)
+
+// SagaMetrics returns the process-wide saga metrics, registering them once.
+func SagaMetrics() *Metrics {
+	metricsOnce.Do(func() {
+		sagaMetrics = newMetrics()
+		metrics.Registry.MustRegister(sagaMetrics.Started, sagaMetrics.Completed, sagaMetrics.Failed,
+			sagaMetrics.Compensations, sagaMetrics.Stalled, sagaMetrics.SagaDuration, sagaMetrics.StepDuration)
+	})
+	return sagaMetrics
+}
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		Started: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kubesaga_sagas_started_total", Help: "Sagas started (Orders seen for the first time)."}),
+		Completed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kubesaga_sagas_completed_total", Help: "Sagas whose every step is done."}),
+		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubesaga_sagas_failed_total", Help: "Sagas that failed and were compensated, by the step that failed."},
+			[]string{"step"}),
+		Compensations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubesaga_compensations_total", Help: "Compensation calls, by step and outcome."},
+			[]string{"step", "outcome"}),
+		Stalled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kubesaga_sagas_stalled", Help: "Sagas waiting for a person (condition Stalled=True)."}),
+		SagaDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kubesaga_saga_duration_seconds", Help: "Time from an Order's creation to its saga's end, by result.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"result"}),
+		StepDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kubesaga_step_duration_seconds", Help: "Participant call duration, by step, action (do/undo) and outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"step", "action", "outcome"}),
+		stalled: map[types.UID]struct{}{},
+	}
+}
+
+// SetStalled tracks which Orders are stalled, so that the gauge is right after a restart
+// (every Order is reconciled again) and never counts one twice.
+func (m *Metrics) SetStalled(uid types.UID, stalled bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if stalled {
+		m.stalled[uid] = struct{}{}
+	} else {
+		delete(m.stalled, uid)
+	}
+	m.Stalled.Set(float64(len(m.stalled)))
+}

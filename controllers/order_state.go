@@ -1,0 +1,100 @@
+package controllers
+
+import (
+	"hash/fnv"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
+	"github.com/kubesaga/kubesaga/internal/ordersaga"
+	"github.com/kubesaga/kubesaga/internal/saga"
+)
+
+// sagaState loads the engine's state from an Order's status.
+func sagaState(def saga.Definition, o *sagav1.Order) saga.State {
+	st := saga.State{Steps: make([]saga.StepState, len(def.Steps)), Seed: seedOf(string(o.UID))}
+	recorded := make(map[string]sagav1.StepStatus, len(o.Status.Steps))
+	for _, s := range o.Status.Steps {
+		recorded[s.Name] = s
+	}
+	for i, d := range def.Steps {
+		s, ok := recorded[d.Name]
+		if !ok {
+			st.Steps[i] = saga.StepState{Name: d.Name, Status: saga.StepPending}
+			continue
+		}
+		st.Steps[i] = saga.StepState{
+			Name:         s.Name,
+			Status:       saga.StepStatus(s.State),
+			Attempts:     int(s.Attempts),
+			UndoAttempts: int(s.CompensationAttempts),
+			LastError:    s.LastError,
+			NextRetryAt:  timeOf(s.NextRetryAt),
+			StartedAt:    timeOf(s.StartedAt),
+			FinishedAt:   timeOf(s.FinishedAt),
+		}
+	}
+	if t := o.Spec.Timeout; t != nil && t.Duration > 0 {
+		st.Deadline = o.CreationTimestamp.Add(t.Duration)
+	}
+	return st
+}
+
+// storeSagaState writes the engine's state into the Order's status. Pending steps are
+// left out so that a fresh Order's status stays short.
+func storeSagaState(st saga.State, out ordersaga.Output, o *sagav1.Order) {
+	steps := make([]sagav1.StepStatus, 0, len(st.Steps))
+	for _, s := range st.Steps {
+		if s.Status == saga.StepPending && s.Attempts == 0 {
+			continue
+		}
+		steps = append(steps, sagav1.StepStatus{
+			Name:                 s.Name,
+			State:                string(s.Status),
+			Attempts:             int32(s.Attempts),     //nolint:gosec // bounded by the attempt limits
+			CompensationAttempts: int32(s.UndoAttempts), //nolint:gosec // bounded by the attempt limits
+			LastError:            s.LastError,
+			NextRetryAt:          metaTime(s.NextRetryAt),
+			StartedAt:            metaTime(s.StartedAt),
+			FinishedAt:           metaTime(s.FinishedAt),
+		})
+	}
+	o.Status.Steps = steps
+	if out.ReservationID != "" {
+		o.Status.ReservationID = out.ReservationID
+	}
+	if out.SaleID != "" {
+		o.Status.SaleID = out.SaleID
+		o.Status.Total = out.Total
+	}
+}
+
+// sagaOutput loads what earlier passes learned.
+func sagaOutput(o *sagav1.Order) ordersaga.Output {
+	return ordersaga.Output{ReservationID: o.Status.ReservationID, SaleID: o.Status.SaleID, Total: o.Status.Total}
+}
+
+// seedOf makes backoff jitter deterministic per Order, so a restart computes the same waits.
+func seedOf(uid string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(uid))
+	return h.Sum64()
+}
+
+func timeOf(t *metav1.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.Time
+}
+
+// metaTime keeps second precision, as the API server does, so that a status read back
+// compares equal to the one written.
+func metaTime(t time.Time) *metav1.Time {
+	if t.IsZero() {
+		return nil
+	}
+	m := metav1.NewTime(t.Truncate(time.Second))
+	return &m
+}

@@ -1,0 +1,171 @@
+// Package ordersaga defines the Order saga: its steps, in order, and the participant call
+// behind each step and each compensation. It is Kubernetes-free; the reconciler feeds it.
+package ordersaga
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kubesaga/kubesaga/internal/participants"
+	"github.com/kubesaga/kubesaga/internal/saga"
+)
+
+// Input is what a saga run needs from the Order.
+type Input struct {
+	OrderID string // the Order's UID: keys every participant call
+	CartID  string
+	StoreID int64
+}
+
+// Output is what the steps learn on the way; the reconciler copies it into status.
+type Output struct {
+	Lines         []participants.Line // the cart's lines, with unit prices
+	ReservationID string
+	SaleID        string
+	Total         string
+}
+
+// Participants are the clients the steps call.
+type Participants struct {
+	Carts  *participants.Carts
+	Stocks *participants.Stocks
+	Sales  *participants.Sales
+}
+
+type call func(ctx context.Context, p Participants, in Input, out *Output) error
+
+type step struct {
+	saga.Step
+	do, undo call
+}
+
+// steps is the whole saga: adding a step is one entry here.
+var steps = []step{
+	{saga.Step{Name: "LockCart", Kind: saga.Compensatable, Undo: "UnlockCart",
+		DoneEvent: "CART_LOCKED", UndoneEvent: "CART_UNLOCKED"}, lockCart, unlockCart},
+	{saga.Step{Name: "ReserveStock", Kind: saga.Compensatable, Undo: "ReleaseStock",
+		DoneEvent: "STOCK_RESERVED", UndoneEvent: "STOCK_RELEASED"}, reserveStock, releaseStock},
+	{saga.Step{Name: "CreateSale", Kind: saga.Pivot, Undo: "CancelSale",
+		DoneEvent: "SALE_CREATED", UndoneEvent: "SALE_CANCELLED"}, createSale, cancelSale},
+	{saga.Step{Name: "CommitReservation", Kind: saga.Retriable,
+		DoneEvent: "RESERVATION_COMMITTED"}, commitReservation, nil},
+	{saga.Step{Name: "CheckoutCart", Kind: saga.Retriable,
+		DoneEvent: "CART_CHECKED_OUT"}, checkoutCart, nil},
+}
+
+// Definition returns the Order saga under the given retry policy.
+func Definition(p saga.Policy) saga.Definition {
+	def := saga.Definition{Policy: p, Steps: make([]saga.Step, len(steps))}
+	for i, s := range steps {
+		def.Steps[i] = s.Step
+	}
+	return def
+}
+
+// Call performs the participant call that act asks for.
+func Call(ctx context.Context, p Participants, act saga.Action, in Input, out *Output) error {
+	if act.Step < 0 || act.Step >= len(steps) {
+		return fmt.Errorf("order saga has no step %d", act.Step)
+	}
+	s := steps[act.Step]
+	ctx = participants.WithCorrelationID(ctx, in.OrderID)
+	switch {
+	case act.Type == saga.ActDo:
+		return s.do(ctx, p, in, out)
+	case act.Type == saga.ActUndo && s.undo != nil:
+		return s.undo(ctx, p, in, out)
+	default:
+		return fmt.Errorf("order saga cannot %s step %s", act.Type, s.Name)
+	}
+}
+
+func lockCart(ctx context.Context, p Participants, in Input, out *Output) error {
+	cart, err := p.Carts.Lock(ctx, in.CartID, in.OrderID)
+	if err != nil {
+		return fmt.Errorf("lock cart: %w", err)
+	}
+	if cart.StoreID != in.StoreID {
+		// A refused step is never undone, so give the lock back before refusing.
+		if err := p.Carts.Unlock(ctx, in.CartID, in.OrderID); err != nil {
+			return fmt.Errorf("unlock cart of another store: %w", err)
+		}
+		return &participants.Refusal{Status: 409, Type: "store-mismatch", Title: "Store mismatch",
+			Detail: fmt.Sprintf("cart %s belongs to store %d, not to spec.storeId %d", in.CartID, cart.StoreID, in.StoreID)}
+	}
+	out.Lines = cart.Lines
+	return nil
+}
+
+func unlockCart(ctx context.Context, p Participants, in Input, _ *Output) error {
+	if err := p.Carts.Unlock(ctx, in.CartID, in.OrderID); err != nil {
+		return fmt.Errorf("unlock cart: %w", err)
+	}
+	return nil
+}
+
+// cartLines returns the locked cart's lines, reading them again after a restart: a
+// locked cart cannot change, so the read answers what the lock answered.
+func cartLines(ctx context.Context, p Participants, in Input, out *Output) ([]participants.Line, error) {
+	if len(out.Lines) > 0 {
+		return out.Lines, nil
+	}
+	cart, err := p.Carts.Get(ctx, in.CartID)
+	if err != nil {
+		return nil, fmt.Errorf("read cart lines: %w", err)
+	}
+	out.Lines = cart.Lines
+	return cart.Lines, nil
+}
+
+func reserveStock(ctx context.Context, p Participants, in Input, out *Output) error {
+	lines, err := cartLines(ctx, p, in, out)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Stocks.Reserve(ctx, in.OrderID, in.StoreID, lines); err != nil {
+		return fmt.Errorf("reserve stock: %w", err)
+	}
+	out.ReservationID = in.OrderID
+	return nil
+}
+
+func releaseStock(ctx context.Context, p Participants, in Input, _ *Output) error {
+	if err := p.Stocks.Release(ctx, in.OrderID); err != nil {
+		return fmt.Errorf("release stock: %w", err)
+	}
+	return nil
+}
+
+func createSale(ctx context.Context, p Participants, in Input, out *Output) error {
+	lines, err := cartLines(ctx, p, in, out)
+	if err != nil {
+		return err
+	}
+	sale, err := p.Sales.Create(ctx, in.OrderID, in.StoreID, in.OrderID, lines)
+	if err != nil {
+		return fmt.Errorf("create sale: %w", err)
+	}
+	out.SaleID, out.Total = sale.ID, sale.Total
+	return nil
+}
+
+func cancelSale(ctx context.Context, p Participants, in Input, _ *Output) error {
+	if err := p.Sales.Cancel(ctx, in.OrderID); err != nil {
+		return fmt.Errorf("cancel sale: %w", err)
+	}
+	return nil
+}
+
+func commitReservation(ctx context.Context, p Participants, in Input, _ *Output) error {
+	if _, err := p.Stocks.Commit(ctx, in.OrderID); err != nil {
+		return fmt.Errorf("commit reservation: %w", err)
+	}
+	return nil
+}
+
+func checkoutCart(ctx context.Context, p Participants, in Input, _ *Output) error {
+	if _, err := p.Carts.Checkout(ctx, in.CartID, in.OrderID); err != nil {
+		return fmt.Errorf("checkout cart: %w", err)
+	}
+	return nil
+}

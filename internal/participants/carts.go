@@ -1,0 +1,69 @@
+package participants
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Carts is a client of the carts service.
+type Carts struct{ base }
+
+// NewCarts returns a carts client; c may be nil to build one from o.
+func NewCarts(baseURL string, c *http.Client, o Options) (*Carts, error) {
+	b, err := newBase(baseURL, c, o)
+	return &Carts{b}, err
+}
+
+type orderRef struct {
+	OrderID string `json:"orderId"`
+}
+
+// Create creates a cart; id may be empty to let the service choose it.
+func (c *Carts) Create(ctx context.Context, id string, storeID int64, lines []Line) (Cart, error) {
+	var out Cart
+	in := struct {
+		ID      string `json:"id,omitempty"`
+		StoreID int64  `json:"storeId"`
+		Lines   []Line `json:"lines"`
+	}{id, storeID, lines}
+	err := c.do(ctx, "create cart", http.MethodPost, "/api/carts", in, &out)
+	return out, err
+}
+
+// Get reads a cart.
+func (c *Carts) Get(ctx context.Context, id string) (Cart, error) {
+	var out Cart
+	err := c.do(ctx, "get cart", http.MethodGet, "/api/carts/"+url.PathEscape(id), nil, &out)
+	return out, err
+}
+
+// Lock locks the cart for orderID and returns it with its lines and prices.
+func (c *Carts) Lock(ctx context.Context, id, orderID string) (Cart, error) {
+	var out Cart
+	err := c.do(ctx, "lock cart", http.MethodPost, "/api/carts/"+url.PathEscape(id)+"/lock", orderRef{orderID}, &out)
+	return out, err
+}
+
+// Unlock reopens the cart if orderID holds it; it is the undo of Lock.
+func (c *Carts) Unlock(ctx context.Context, id, orderID string) error {
+	return c.do(ctx, "unlock cart", http.MethodPost, "/api/carts/"+url.PathEscape(id)+"/unlock", orderRef{orderID}, nil)
+}
+
+// Checkout marks the cart locked by orderID as checked out.
+func (c *Carts) Checkout(ctx context.Context, id, orderID string) (Cart, error) {
+	var out Cart
+	err := c.do(ctx, "checkout cart", http.MethodPost, "/api/carts/"+url.PathEscape(id)+"/checkout", orderRef{orderID}, &out)
+	return out, err
+}
+
+// Events lists the carts service's business events of one saga.
+func (c *Carts) Events(ctx context.Context, correlationID string) ([]Event, error) {
+	return events(ctx, c.base, correlationID)
+}
+
+func events(ctx context.Context, b base, correlationID string) ([]Event, error) {
+	var out eventList
+	err := b.do(ctx, "list events", http.MethodGet, "/api/events?correlationId="+url.QueryEscape(correlationID), nil, &out)
+	return out.Items, err
+}

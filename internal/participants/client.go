@@ -1,0 +1,159 @@
+package participants
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+type correlationKey struct{}
+
+// WithCorrelationID returns a context whose calls carry X-Correlation-ID: id.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+// CorrelationHeader names the header that ties a participant's events to a saga.
+const CorrelationHeader = "X-Correlation-ID"
+
+// Options tune the HTTP client shared by the participant clients.
+type Options struct {
+	// Timeout bounds one call; a call past it is a transient fault.
+	Timeout time.Duration
+	// MaxIdleConnsPerHost keeps connections alive between reconciles; the default of 2
+	// in net/http would reopen connections under concurrent reconciles.
+	MaxIdleConnsPerHost int
+	// TokenFunc, when set, returns a bearer token sent on every call.
+	TokenFunc func() (string, error)
+}
+
+// NewHTTPClient returns an http.Client with a keep-alive pool sized for concurrent reconciles.
+func NewHTTPClient(o Options) *http.Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.MaxIdleConnsPerHost <= 0 {
+		o.MaxIdleConnsPerHost = 64
+	}
+	tr := &http.Transport{
+		Proxy:               nil, // participants are in-cluster; never route saga calls through a proxy
+		DialContext:         (&net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        4 * o.MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost: o.MaxIdleConnsPerHost,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return &http.Client{Transport: tr, Timeout: o.Timeout}
+}
+
+// base is what the three clients share: a base URL, an http.Client and the call logic.
+type base struct {
+	url   string
+	http  *http.Client
+	token func() (string, error)
+}
+
+func newBase(rawURL string, c *http.Client, o Options) (base, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return base{}, fmt.Errorf("participant url %q: must be absolute, like http://host:port", rawURL)
+	}
+	if c == nil {
+		c = NewHTTPClient(o)
+	}
+	return base{url: strings.TrimRight(rawURL, "/"), http: c, token: o.TokenFunc}, nil
+}
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// do sends one call and decodes a 2xx answer into out (when non-nil). A 4xx answer is a
+// *Refusal; anything else that is not 2xx is a *TransientError.
+func (b base) do(ctx context.Context, op, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		buf, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: encode request: %w", op, err)
+		}
+		body = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.url+path, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	if id, ok := ctx.Value(correlationKey{}).(string); ok && id != "" {
+		req.Header.Set(CorrelationHeader, id)
+	}
+	if b.token != nil {
+		tok, err := b.token()
+		if err != nil {
+			return &TransientError{Op: op, Err: fmt.Errorf("read token: %w", err)}
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+	}
+	resp, err := b.http.Do(req)
+	if err != nil {
+		return &TransientError{Op: op, Err: err}
+	}
+	defer func() {
+		// Drain so the connection goes back to the keep-alive pool.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		_ = resp.Body.Close()
+	}()
+	return decodeResponse(op, resp, out)
+}
+
+func decodeResponse(op string, resp *http.Response, out any) error {
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		if out == nil || resp.StatusCode == http.StatusNoContent {
+			return nil
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+			return &TransientError{Op: op, Err: fmt.Errorf("decode %d answer: %w", resp.StatusCode, err)}
+		}
+		return nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 &&
+		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
+		// 401/403 are refusals too: retrying with the same credentials cannot help.
+		var p problem
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
+		if p.Title == "" {
+			p.Title = http.StatusText(resp.StatusCode)
+		}
+		return &Refusal{Status: resp.StatusCode, Type: problemSlug(p.Type), Title: p.Title, Detail: p.Detail}
+	default:
+		var p problem
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
+		msg := p.Detail
+		if msg == "" {
+			msg = http.StatusText(resp.StatusCode)
+		}
+		return &TransientError{Op: op, Err: fmt.Errorf("%d %s", resp.StatusCode, msg)}
+	}
+}
+
+// IsTransient reports whether err is worth retrying: neither a refusal nor a cancelled context.
+func IsTransient(err error) bool {
+	var t *TransientError
+	return errors.As(err, &t)
+}

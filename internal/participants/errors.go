@@ -1,0 +1,58 @@
+package participants
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Refusal is a business refusal: the participant answered 4xx with a problem document.
+// Retrying the same call gives the same answer, so a saga compensates instead.
+type Refusal struct {
+	Status int    // HTTP status
+	Type   string // problem type slug, e.g. "insufficient-stock"
+	Title  string
+	Detail string
+}
+
+func (r *Refusal) Error() string {
+	msg := r.Detail
+	if msg == "" {
+		msg = r.Title
+	}
+	return fmt.Sprintf("%s (%d %s)", msg, r.Status, r.Type)
+}
+
+// TransientError is a fault that may heal: a 5xx, a timeout or a connection error.
+type TransientError struct {
+	Op  string
+	Err error
+}
+
+func (e *TransientError) Error() string { return e.Op + ": " + e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// IsRefusal reports whether err is a business refusal.
+func IsRefusal(err error) bool {
+	var r *Refusal
+	return errors.As(err, &r)
+}
+
+// RefusalType returns the problem type slug of a refusal, or "".
+func RefusalType(err error) string {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r.Type
+	}
+	return ""
+}
+
+// problemSlug keeps the last path segment of a problem type URI, so that
+// "https://kubesaga.io/problems/insufficient-stock" and "insufficient-stock" compare equal.
+func problemSlug(typ string) string {
+	typ = strings.TrimRight(typ, "/")
+	if i := strings.LastIndex(typ, "/"); i >= 0 {
+		return typ[i+1:]
+	}
+	return typ
+}

@@ -1,0 +1,62 @@
+package participants
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// Sales is a client of the sales service.
+type Sales struct{ base }
+
+// NewSales returns a sales client; c may be nil to build one from o.
+func NewSales(baseURL string, c *http.Client, o Options) (*Sales, error) {
+	b, err := newBase(baseURL, c, o)
+	return &Sales{b}, err
+}
+
+// Create creates the sale under the caller-chosen id.
+func (s *Sales) Create(ctx context.Context, id string, storeID int64, orderID string, lines []Line) (Sale, error) {
+	var out Sale
+	in := struct {
+		StoreID int64  `json:"storeId"`
+		OrderID string `json:"orderId"`
+		Lines   []Line `json:"lines"`
+	}{storeID, orderID, lines}
+	err := s.do(ctx, "create sale", http.MethodPut, "/api/sales/"+url.PathEscape(id), in, &out)
+	return out, err
+}
+
+// Cancel cancels the sale; it is the undo of Create.
+func (s *Sales) Cancel(ctx context.Context, id string) error {
+	return s.do(ctx, "cancel sale", http.MethodDelete, "/api/sales/"+url.PathEscape(id), nil, nil)
+}
+
+// Get reads a sale.
+func (s *Sales) Get(ctx context.Context, id string) (Sale, error) {
+	var out Sale
+	err := s.do(ctx, "get sale", http.MethodGet, "/api/sales/"+url.PathEscape(id), nil, &out)
+	return out, err
+}
+
+// List lists the sales of a store (storeID > 0) or of an order (orderID non-empty).
+func (s *Sales) List(ctx context.Context, storeID int64, orderID string) ([]Sale, error) {
+	q := url.Values{}
+	if storeID > 0 {
+		q.Set("storeId", strconv.FormatInt(storeID, 10))
+	}
+	if orderID != "" {
+		q.Set("orderId", orderID)
+	}
+	var out struct {
+		Items []Sale `json:"items"`
+	}
+	err := s.do(ctx, "list sales", http.MethodGet, "/api/sales?"+q.Encode(), nil, &out)
+	return out.Items, err
+}
+
+// Events lists the sales service's business events of one saga.
+func (s *Sales) Events(ctx context.Context, correlationID string) ([]Event, error) {
+	return events(ctx, s.base, correlationID)
+}
