@@ -19,21 +19,32 @@ const MaxBodyBytes = 1 << 20
 // nothing after it. A Content-Type, when sent, must be JSON. Any failure is a
 // 400 problem naming the field or the rule, so the caller writes nothing.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
+	body, p := ReadBody(w, r)
+	if p != nil {
+		return p
+	}
+	return DecodeBytes(body, dst)
+}
+
+// ReadBody reads the body under DecodeJSON's size and media type rules. Services
+// read first and decode with DecodeBytes, so that their decoders can be fuzzed
+// on plain bytes.
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, *Problem) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return Invalid("Content-Type", "must be application/json")
+			return nil, Invalid("Content-Type", "must be application/json")
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return Invalid("body", fmt.Sprintf("must not exceed %d bytes", MaxBodyBytes))
+			return nil, Invalid("body", fmt.Sprintf("must not exceed %d bytes", MaxBodyBytes))
 		}
-		return Invalid("body", "could not be read")
+		return nil, Invalid("body", "could not be read")
 	}
-	return DecodeBytes(body, dst)
+	return body, nil
 }
 
 // DecodeBytes applies DecodeJSON's rules to a body already read; fuzz tests use it.

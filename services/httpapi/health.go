@@ -26,3 +26,12 @@ func Readyz(ping func(context.Context) error, logger *slog.Logger) http.HandlerF
 		_ = WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}
 }
+
+// OpsRoutes are the operational routes every service serves besides its API.
+func OpsRoutes(ping func(context.Context) error, metrics *Metrics, logger *slog.Logger) []Route {
+	return []Route{
+		{Pattern: "GET /healthz", Handler: Healthz},
+		{Pattern: "GET /readyz", Handler: Readyz(ping, logger)},
+		{Pattern: "GET /metrics", Handler: metrics.Handler().ServeHTTP},
+	}
+}

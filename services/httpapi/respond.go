@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 )
@@ -37,4 +38,35 @@ func WriteRaw(w http.ResponseWriter, status int, contentType string, body []byte
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // the client went away; nothing useful to do
+}
+
+// Answer is a complete response decided inside a transaction and written after
+// it commits. Idempotent calls store it to replay it byte for byte.
+type Answer struct {
+	Status int
+	Body   []byte // JSON, or a problem document when Status >= 400; nil for 204
+}
+
+// ProblemAnswer turns a problem into an Answer.
+func ProblemAnswer(p *Problem) Answer { return Answer{Status: p.Status, Body: p.Body()} }
+
+// JSONAnswer encodes v into an Answer.
+func JSONAnswer(status int, v any) (Answer, error) {
+	b, err := Encode(v)
+	if err != nil {
+		return Answer{}, fmt.Errorf("encode answer: %w", err)
+	}
+	return Answer{Status: status, Body: b}, nil
+}
+
+// WriteAnswer sends a, as a problem document when it is an error.
+func WriteAnswer(w http.ResponseWriter, a Answer) {
+	switch {
+	case a.Status == http.StatusNoContent || a.Body == nil:
+		w.WriteHeader(a.Status)
+	case a.Status >= 400:
+		WriteRaw(w, a.Status, ContentTypeProblem, a.Body)
+	default:
+		WriteRaw(w, a.Status, ContentTypeJSON, a.Body)
+	}
 }

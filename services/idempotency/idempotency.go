@@ -94,3 +94,39 @@ func Bury(tx *storage.Tx, scope, key string) error {
 	}
 	return nil
 }
+
+// State is what Begin found for an idempotent call.
+type State int
+
+// States of an idempotent call, in the order Begin checks them.
+const (
+	Fresh       State = iota // never seen: do the work, then Save the answer
+	Compensated              // its undo already ran: refuse with already-compensated
+	Mismatch                 // seen with a different request: refuse with idempotency-mismatch
+	Replay                   // seen with the same request: answer the stored Record
+)
+
+// Begin classifies a call before any work is done. The tombstone is checked
+// first, so that a do after its undo is refused even if it was once answered:
+// replaying "201 reserved" for a reservation that was released would lie.
+func Begin(tx *storage.Tx, scope, key, requestHash string) (State, Record, error) {
+	dead, err := Tombstoned(tx, scope, key)
+	if err != nil {
+		return 0, Record{}, err
+	}
+	if dead {
+		return Compensated, Record{}, nil
+	}
+	rec, found, err := Lookup(tx, scope, key)
+	if err != nil {
+		return 0, Record{}, err
+	}
+	switch {
+	case !found:
+		return Fresh, Record{}, nil
+	case rec.RequestHash != requestHash:
+		return Mismatch, rec, nil
+	default:
+		return Replay, rec, nil
+	}
+}

@@ -1,0 +1,203 @@
+// Package servicetest drives a participant service over real HTTP in tests:
+// requests, problem assertions, and the OpenAPI-versus-routes check.
+package servicetest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubesaga/kubesaga/services/httpapi"
+)
+
+// Client sends requests to a test server.
+type Client struct {
+	t   testing.TB
+	URL string
+}
+
+// Start serves h on a real loopback listener until the test ends (or Close).
+func Start(t testing.TB, h http.Handler) (*Client, func()) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &Client{t: t, URL: srv.URL}, srv.Close
+}
+
+// Response is a read response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Raw is a request body sent as is.
+type Raw string
+
+// Do sends a request. body is nil (no body), Raw (sent verbatim) or a value
+// encoded as JSON. headers are name, value pairs.
+func (c *Client) Do(method, path string, body any, headers ...string) Response {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case Raw:
+		rd = strings.NewReader(string(b))
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatalf("encode body: %v", err)
+		}
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequest(method, c.URL+path, rd)
+	if err != nil {
+		c.t.Fatalf("new request: %v", err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Expect fails the test unless the status is want; it decodes a JSON body into v (if not nil).
+func (r Response) Expect(t testing.TB, want int, v any) Response {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("status = %d, want %d; body: %s", r.Status, want, r.Body)
+	}
+	if v != nil {
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != httpapi.ContentTypeJSON {
+			t.Fatalf("Content-Type = %q, want JSON; body: %s", r.Header.Get("Content-Type"), r.Body)
+		}
+		if err := json.Unmarshal(r.Body, v); err != nil {
+			t.Fatalf("decode %s: %v", r.Body, err)
+		}
+	}
+	return r
+}
+
+// ExpectProblem fails the test unless r is a problem document with the status
+// and slug, whose title and detail are set; it returns the problem.
+func (r Response) ExpectProblem(t testing.TB, status int, slug string) httpapi.Problem {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body: %s", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != httpapi.ContentTypeProblem {
+		t.Fatalf("Content-Type = %q, want %s; body: %s", ct, httpapi.ContentTypeProblem, r.Body)
+	}
+	var p httpapi.Problem
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		t.Fatalf("decode problem %s: %v", r.Body, err)
+	}
+	if p.Type != httpapi.ProblemBase+slug || p.Status != status || p.Title == "" || p.Detail == "" {
+		t.Fatalf("problem = %+v, want type %s%s status %d with title and detail", p, httpapi.ProblemBase, slug, status)
+	}
+	return p
+}
+
+// RepoFile returns the absolute path of a file given relative to the module root.
+func RepoFile(t testing.TB, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, rel)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// CheckOpenAPI compares the operations of an OpenAPI 3 document (YAML or JSON)
+// with a service's route table, both ways, and asks the live handler to serve
+// every documented operation (any answer but "no route" counts).
+func CheckOpenAPI(t *testing.T, docFile string, routes []httpapi.Route, client *Client) {
+	t.Helper()
+	raw, err := os.ReadFile(docFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("parse %s: %v", docFile, err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("%s: openapi = %q, want 3.x", docFile, doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "patch": true, "head": true, "options": true}
+	for path, item := range doc.Paths {
+		for m, rawOp := range item {
+			if !methods[m] {
+				continue // "parameters", "summary", ...
+			}
+			var op map[string]any
+			if err := json.Unmarshal(rawOp, &op); err != nil {
+				t.Fatalf("%s %s: %v", m, path, err)
+			}
+			if _, ok := op["responses"]; !ok {
+				t.Errorf("%s %s: no responses documented", strings.ToUpper(m), path)
+			}
+			documented[strings.ToUpper(m)+" "+path] = true
+		}
+	}
+	served := map[string]bool{}
+	for _, rt := range routes {
+		served[rt.Pattern] = true
+		if !documented[rt.Pattern] {
+			t.Errorf("route %q is served but not in %s", rt.Pattern, filepath.Base(docFile))
+		}
+	}
+	for op := range documented {
+		if !served[op] {
+			t.Errorf("operation %q is documented but not in the route table", op)
+			continue
+		}
+		method, path, _ := strings.Cut(op, " ")
+		resp := client.Do(method, samplePath(path), nil)
+		if resp.Status == http.StatusNotFound || resp.Status == http.StatusMethodNotAllowed {
+			var p httpapi.Problem
+			if json.Unmarshal(resp.Body, &p) == nil && strings.Contains(p.Detail, "no route") {
+				t.Errorf("operation %q is documented but the handler has no route for it", op)
+			}
+		}
+	}
+}
+
+// samplePath fills path parameters with valid values.
+func samplePath(p string) string {
+	r := strings.NewReplacer("{storeId}", "1", "{productId}", "1", "{id}", "00000000-0000-4000-8000-000000000000")
+	return r.Replace(p)
+}

@@ -1,0 +1,281 @@
+package stocks
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/kubesaga/kubesaga/services/events"
+	"github.com/kubesaga/kubesaga/services/httpapi"
+	"github.com/kubesaga/kubesaga/services/idempotency"
+	"github.com/kubesaga/kubesaga/services/storage"
+)
+
+// Reservation statuses.
+const (
+	StatusReserved  = "RESERVED"
+	StatusCommitted = "COMMITTED"
+	StatusReleased  = "RELEASED"
+)
+
+// Business event actions of this service.
+const (
+	ActionCreateReservation  = "CREATE_RESERVATION"
+	ActionReleaseReservation = "RELEASE_RESERVATION"
+	ActionCommitReservation  = "COMMIT_RESERVATION"
+)
+
+// scopeReservation keys idempotency records and tombstones of reservations.
+const scopeReservation = "reservation"
+
+// SlugInsufficientStock is the problem slug of a reservation that cannot be served.
+const SlugInsufficientStock = httpapi.SlugInsufficientStock
+
+// Line is one product of a reservation.
+type Line struct {
+	ProductID int64 `json:"productId"`
+	Quantity  int64 `json:"quantity"`
+}
+
+// Reservation is the body of the reservation endpoints.
+type Reservation struct {
+	ID      string `json:"id"`
+	StoreID int64  `json:"storeId"`
+	Lines   []Line `json:"lines"`
+	Status  string `json:"status"`
+}
+
+// putReservation takes stock for every line or for none. The reservation id is
+// chosen by the caller (the Order UID), which makes the call idempotent: the
+// first answer, success or refusal, is stored with the change and replayed.
+func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
+	id, p := httpapi.PathUUID(r, "id")
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	corr, p := httpapi.CorrelationID(r, id)
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	body, p := httpapi.ReadBody(w, r)
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	spec, p := decodeReservation(body)
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	hash, err := idempotency.Hash(spec)
+	if err != nil {
+		httpapi.Internal(w, r, s.logger, err)
+		return
+	}
+	var answer httpapi.Answer
+	err = s.db.Write(r.Context(), func(tx *storage.Tx) error {
+		state, rec, err := idempotency.Begin(tx, scopeReservation, id, hash)
+		if err != nil {
+			return err
+		}
+		switch state {
+		case idempotency.Replay:
+			answer = httpapi.Answer{Status: rec.Status, Body: rec.Body}
+			return nil
+		case idempotency.Compensated:
+			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it is not made again", id)))
+			return s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: already released")
+		case idempotency.Mismatch:
+			answer = httpapi.ProblemAnswer(httpapi.IdempotencyMismatch(fmt.Sprintf("reservation %s exists with a different body", id)))
+			return s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: same id, different body")
+		}
+		answer, err = s.reserve(tx, id, corr, spec)
+		if err != nil {
+			return err
+		}
+		return idempotency.Save(tx, scopeReservation, id, idempotency.Record{RequestHash: hash, Status: answer.Status, Body: answer.Body})
+	})
+	if err != nil {
+		httpapi.Internal(w, r, s.logger, fmt.Errorf("reserve stock for %s: %w", id, err))
+		return
+	}
+	httpapi.WriteAnswer(w, answer)
+}
+
+// reserve checks every line before touching any, so a refusal changes nothing
+// but the event log. The write transaction is IMMEDIATE and the only writer, so
+// no other reservation can take the stock between the check and the update.
+func (s *Service) reserve(tx *storage.Tx, id, corr string, spec reservationSpec) (httpapi.Answer, error) {
+	for _, l := range spec.Lines {
+		var available int64
+		err := tx.QueryRow(`SELECT quantity FROM stock_levels WHERE store_id = ? AND product_id = ?`,
+			spec.StoreID, l.ProductID).Scan(&available)
+		if errors.Is(err, sql.ErrNoRows) {
+			available = 0 // an unknown product simply has no stock
+		} else if err != nil {
+			return httpapi.Answer{}, fmt.Errorf("read stock of product %d: %w", l.ProductID, err)
+		}
+		if available < l.Quantity {
+			detail := fmt.Sprintf("product %d in store %d: %d requested, %d available", l.ProductID, spec.StoreID, l.Quantity, available)
+			p := httpapi.NewProblem(http.StatusConflict, SlugInsufficientStock, "Insufficient stock", detail)
+			p.Extensions = map[string]any{"productId": l.ProductID, "requested": l.Quantity, "available": available}
+			if err := s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "insufficient stock: "+detail); err != nil {
+				return httpapi.Answer{}, err
+			}
+			return httpapi.ProblemAnswer(p), nil
+		}
+	}
+	now := storage.FormatTime(tx.Now)
+	if _, err := tx.Exec(`INSERT INTO reservations (id, store_id, status, correlation_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, spec.StoreID, StatusReserved, corr, now, now); err != nil {
+		return httpapi.Answer{}, fmt.Errorf("insert reservation: %w", err)
+	}
+	var units int64
+	for i, l := range spec.Lines {
+		if _, err := tx.Exec(`UPDATE stock_levels SET quantity = quantity - ?, updated_at = ? WHERE store_id = ? AND product_id = ?`,
+			l.Quantity, now, spec.StoreID, l.ProductID); err != nil {
+			return httpapi.Answer{}, fmt.Errorf("take stock of product %d: %w", l.ProductID, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO reservation_lines (reservation_id, line_no, product_id, quantity) VALUES (?, ?, ?, ?)`,
+			id, i, l.ProductID, l.Quantity); err != nil {
+			return httpapi.Answer{}, fmt.Errorf("insert reservation line: %w", err)
+		}
+		units += l.Quantity
+	}
+	if err := s.events.Append(tx, ActionCreateReservation, events.Success, corr,
+		fmt.Sprintf("reserved %d units over %d lines in store %d", units, len(spec.Lines), spec.StoreID)); err != nil {
+		return httpapi.Answer{}, err
+	}
+	return httpapi.JSONAnswer(http.StatusCreated, Reservation{ID: id, StoreID: spec.StoreID, Lines: spec.Lines, Status: StatusReserved})
+}
+
+func (s *Service) getReservation(w http.ResponseWriter, r *http.Request) {
+	id, p := httpapi.PathUUID(r, "id")
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	res, found, err := loadReservation(r.Context(), s.db.Reader(), id)
+	if err != nil {
+		httpapi.Internal(w, r, s.logger, err)
+		return
+	}
+	if !found {
+		httpapi.WriteProblem(w, httpapi.NotFound("no reservation "+id))
+		return
+	}
+	_ = httpapi.WriteJSON(w, http.StatusOK, res)
+}
+
+// deleteReservation releases a reservation and gives its stock back exactly
+// once. It always leaves a tombstone, so that a PUT arriving late (after the
+// saga already compensated) is refused instead of taking stock nobody releases.
+func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
+	id, p := httpapi.PathUUID(r, "id")
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	corr, p := httpapi.CorrelationID(r, id)
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+		dead, err := idempotency.Tombstoned(tx, scopeReservation, id)
+		if err != nil {
+			return err
+		}
+		if err := idempotency.Bury(tx, scopeReservation, id); err != nil {
+			return err
+		}
+		res, found, err := loadReservation(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !found && dead, found && res.Status == StatusReleased:
+			return nil // a repeat: already released, nothing to give back again
+		case !found:
+			return s.events.Append(tx, ActionReleaseReservation, events.Success, corr,
+				"no such reservation; tombstone left so a late reservation is refused")
+		}
+		now := storage.FormatTime(tx.Now)
+		var units int64
+		for _, l := range res.Lines {
+			// Upsert: the stock row exists (the reservation took from it), but
+			// giving stock back must never fail because of how it is stored.
+			if _, err := tx.Exec(`INSERT INTO stock_levels (store_id, product_id, quantity, updated_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity, updated_at = excluded.updated_at`,
+				res.StoreID, l.ProductID, l.Quantity, now); err != nil {
+				return fmt.Errorf("restore stock of product %d: %w", l.ProductID, err)
+			}
+			units += l.Quantity
+		}
+		if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`, StatusReleased, now, id); err != nil {
+			return fmt.Errorf("mark reservation released: %w", err)
+		}
+		return s.events.Append(tx, ActionReleaseReservation, events.Success, corr,
+			fmt.Sprintf("released %s reservation; %d units restored", res.Status, units))
+	})
+	if err != nil {
+		httpapi.Internal(w, r, s.logger, fmt.Errorf("release reservation %s: %w", id, err))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// commitReservation marks the stock as sold for good (after the sale, the pivot).
+func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
+	id, p := httpapi.PathUUID(r, "id")
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	corr, p := httpapi.CorrelationID(r, id)
+	if p != nil {
+		httpapi.WriteProblem(w, p)
+		return
+	}
+	var answer httpapi.Answer
+	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+		res, found, err := loadReservation(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			dead, err := idempotency.Tombstoned(tx, scopeReservation, id)
+			if err != nil {
+				return err
+			}
+			if !dead {
+				answer = httpapi.ProblemAnswer(httpapi.NotFound("no reservation " + id))
+				return nil
+			}
+		}
+		switch {
+		case !found || res.Status == StatusReleased:
+			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id)))
+			return s.events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
+		case res.Status == StatusReserved:
+			if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`,
+				StatusCommitted, storage.FormatTime(tx.Now), id); err != nil {
+				return fmt.Errorf("mark reservation committed: %w", err)
+			}
+			res.Status = StatusCommitted
+			if err := s.events.Append(tx, ActionCommitReservation, events.Success, corr, "committed"); err != nil {
+				return err
+			}
+		}
+		answer, err = httpapi.JSONAnswer(http.StatusOK, res)
+		return err
+	})
+	if err != nil {
+		httpapi.Internal(w, r, s.logger, fmt.Errorf("commit reservation %s: %w", id, err))
+		return
+	}
+	httpapi.WriteAnswer(w, answer)
+}
