@@ -4,8 +4,8 @@ package main
 import (
 	"os"
 
-	"github.com/kubesaga/kubesaga/services/stocks"
 	"github.com/kubesaga/kubesaga/services/serve"
+	"github.com/kubesaga/kubesaga/services/stocks"
 )
 
 func main() { os.Exit(serve.Main(stocks.Name, stocks.Open)) }
