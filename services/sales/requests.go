@@ -1,0 +1,43 @@
+package sales
+
+import (
+	"github.com/kubesaga/kubesaga/services/httpapi"
+	"github.com/kubesaga/kubesaga/services/orderlines"
+)
+
+type saleRequest struct {
+	StoreID *int64               `json:"storeId"`
+	OrderID *string              `json:"orderId"`
+	Lines   []orderlines.Request `json:"lines"`
+}
+
+// saleSpec is a validated sale request; its canonical JSON is what the
+// idempotency hash covers.
+type saleSpec struct {
+	StoreID int64             `json:"storeId"`
+	OrderID string            `json:"orderId"`
+	Lines   []orderlines.Line `json:"lines"`
+}
+
+// decodeSale validates the body of PUT /api/sales/{id}.
+func decodeSale(body []byte) (saleSpec, *httpapi.Problem) {
+	var req saleRequest
+	if p := httpapi.DecodeBytes(body, &req); p != nil {
+		return saleSpec{}, p
+	}
+	var spec saleSpec
+	var p *httpapi.Problem
+	if spec.StoreID, p = httpapi.RequireID("storeId", req.StoreID); p != nil {
+		return saleSpec{}, p
+	}
+	if req.OrderID == nil {
+		return saleSpec{}, httpapi.Invalid("orderId", "is required and must be a UUID")
+	}
+	if spec.OrderID, p = httpapi.ParseUUID("orderId", *req.OrderID); p != nil {
+		return saleSpec{}, p
+	}
+	if spec.Lines, p = orderlines.Validate(req.Lines); p != nil {
+		return saleSpec{}, p
+	}
+	return spec, nil
+}
