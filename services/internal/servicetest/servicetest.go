@@ -156,6 +156,7 @@ func CheckOpenAPI(t *testing.T, docFile string, routes []httpapi.Route, client *
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("%s: openapi = %q, want 3.x", docFile, doc.OpenAPI)
 	}
+	checkRefs(t, raw)
 	documented := map[string]bool{}
 	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "patch": true, "head": true, "options": true}
 	for path, item := range doc.Paths {
@@ -200,4 +201,49 @@ func CheckOpenAPI(t *testing.T, docFile string, routes []httpapi.Route, client *
 func samplePath(p string) string {
 	r := strings.NewReplacer("{storeId}", "1", "{productId}", "1", "{id}", "00000000-0000-4000-8000-000000000000")
 	return r.Replace(p)
+}
+
+// checkRefs fails the test for every local $ref that points nowhere.
+func checkRefs(t *testing.T, raw []byte) {
+	t.Helper()
+	var root any
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, child := range v {
+				if ref, ok := child.(string); ok && k == "$ref" {
+					if !resolves(root, ref) {
+						t.Errorf("$ref %q does not resolve", ref)
+					}
+				}
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(root)
+}
+
+func resolves(root any, ref string) bool {
+	if !strings.HasPrefix(ref, "#/") {
+		return false
+	}
+	cur := root
+	for _, part := range strings.Split(ref[2:], "/") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[part]; !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,58 @@
+package carts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kubesaga/kubesaga/services/money"
+	"github.com/kubesaga/kubesaga/services/orderlines"
+)
+
+// querier is what both the read pool and a write transaction offer.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// loadCart reads a cart with its lines and total, and the hash of the request
+// that created it.
+func loadCart(ctx context.Context, q querier, id string) (Cart, string, bool, error) {
+	c := Cart{ID: id, Lines: []orderlines.Line{}}
+	var lockedBy sql.NullString
+	var hash string
+	err := q.QueryRowContext(ctx, `SELECT store_id, status, locked_by, request_hash FROM carts WHERE id = ?`, id).
+		Scan(&c.StoreID, &c.Status, &lockedBy, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Cart{}, "", false, nil
+	}
+	if err != nil {
+		return Cart{}, "", false, fmt.Errorf("load cart %s: %w", id, err)
+	}
+	c.LockedBy = lockedBy.String
+	rows, err := q.QueryContext(ctx, `SELECT product_id, quantity, unit_price_cents FROM cart_lines WHERE cart_id = ? ORDER BY line_no`, id)
+	if err != nil {
+		return Cart{}, "", false, fmt.Errorf("load lines of cart %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l orderlines.Line
+		var cents int64
+		if err := rows.Scan(&l.ProductID, &l.Quantity, &cents); err != nil {
+			return Cart{}, "", false, fmt.Errorf("load lines of cart %s: %w", id, err)
+		}
+		l.Cents = money.Cents(cents)
+		l.UnitPrice = l.Cents.String()
+		c.Lines = append(c.Lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		return Cart{}, "", false, fmt.Errorf("load lines of cart %s: %w", id, err)
+	}
+	total, err := orderlines.Total(c.Lines)
+	if err != nil {
+		return Cart{}, "", false, fmt.Errorf("total of cart %s: %w", id, err)
+	}
+	c.Total = total.String()
+	return c, hash, true, nil
+}
