@@ -29,9 +29,6 @@ const (
 // scopeReservation keys idempotency records and tombstones of reservations.
 const scopeReservation = "reservation"
 
-// SlugInsufficientStock is the problem slug of a reservation that cannot be served.
-const SlugInsufficientStock = httpapi.SlugInsufficientStock
-
 // Line is one product of a reservation.
 type Line struct {
 	ProductID int64 `json:"productId"`
@@ -120,7 +117,7 @@ func (s *Service) reserve(tx *storage.Tx, id, corr string, spec reservationSpec)
 		}
 		if available < l.Quantity {
 			detail := fmt.Sprintf("product %d in store %d: %d requested, %d available", l.ProductID, spec.StoreID, l.Quantity, available)
-			p := httpapi.NewProblem(http.StatusConflict, SlugInsufficientStock, "Insufficient stock", detail)
+			p := httpapi.NewProblem(http.StatusConflict, httpapi.SlugInsufficientStock, "Insufficient stock", detail)
 			p.Extensions = map[string]any{"productId": l.ProductID, "requested": l.Quantity, "available": available}
 			if err := s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "insufficient stock: "+detail); err != nil {
 				return httpapi.Answer{}, err

@@ -15,11 +15,14 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// pragmas apply to every connection. busy_timeout covers other processes that
+// pragmas apply to every connection. synchronous(FULL) makes every commit
+// durable across power loss, not only across process crashes: an idempotency
+// record or tombstone that the caller was told about must never disappear.
+// busy_timeout covers other processes that
 // open the same file; inside one process writes are serialized by the single
 // writer connection, and BEGIN IMMEDIATE takes the write lock up front so that a
 // read-then-write transaction can never lose a race it has already started.
-const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+const pragmas = "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
 
 // readConns is the size of the read pool; WAL lets readers run beside the writer.
 const readConns = 4
