@@ -25,17 +25,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/kubesaga/kubesaga/internal/localcluster"
 )
+
+var errNotRunning = errors.New("not running")
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -88,21 +90,14 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		rel := s.Kubeconfig
-		if wd, err := os.Getwd(); err == nil {
-			if r, err := filepath.Rel(wd, s.Kubeconfig); err == nil && !strings.HasPrefix(r, "..") {
-				rel = r
-			}
-		}
-		fmt.Printf("Local control plane running (pid %d) at %s\nexport KUBECONFIG=%s\n", s.PID, s.Host, rel)
+		fmt.Printf("Local control plane running (pid %d) at %s\nexport KUBECONFIG=%s\n", s.PID, s.Host, s.Kubeconfig)
 		return nil
 	case "down":
 		return localcluster.Down(opts)
 	case "status":
 		s, ok := localcluster.Running(opts.Dir)
 		if !ok {
-			fmt.Println("not running")
-			os.Exit(1)
+			return errNotRunning
 		}
 		fmt.Printf("running (pid %d, ready %t) at %s, kubeconfig %s\n", s.PID, s.Ready, s.Host, s.Kubeconfig)
 		return nil

@@ -187,7 +187,7 @@ func Serve(ctx context.Context, opts Options) (err error) {
 	for {
 		select {
 		case <-ctx.Done():
-			opts.logf("received %v", context.Cause(ctx))
+			opts.logf("%v: shutting down", context.Cause(ctx))
 			return nil
 		case <-tick.C:
 			for _, c := range state.Children {
