@@ -111,10 +111,12 @@ var _ = Describe("Order saga", func() {
 		o := newOrder(cart, store)
 		first := waitForPhase(o, sagav1.PhaseSucceeded, 20*time.Second)
 
-		// Re-applying the same manifest changes nothing.
-		again := first.DeepCopy()
+		// Re-applying the same manifest (a merge patch of the same spec, as kubectl apply
+		// sends) changes nothing.
+		again := &sagav1.Order{ObjectMeta: metav1.ObjectMeta{Name: o.Name, Namespace: o.Namespace}}
+		patch := client.MergeFrom(again.DeepCopy())
 		again.Spec = o.Spec
-		Expect(k8sClient.Update(ctx, again)).To(Succeed())
+		Expect(k8sClient.Patch(ctx, again, patch)).To(Succeed())
 		Consistently(func(g Gomega) {
 			cur := fetch(o)
 			g.Expect(cur.Generation).To(Equal(first.Generation))
@@ -287,7 +289,7 @@ var _ = Describe("Order saga", func() {
 			Expect(k8sClient.Delete(ctx, o)).To(Succeed())
 			// The sale's outcome is uncertain, so it must be cancelled first: the Order waits.
 			Consistently(func() error { return k8sClient.Get(ctx, client.ObjectKeyFromObject(o), &sagav1.Order{}) }).
-				WithTimeout(time.Second).Should(Succeed())
+				WithTimeout(300 * time.Millisecond).Should(Succeed())
 			salesSvc.Start()
 			Eventually(func() bool {
 				return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(o), &sagav1.Order{}))
@@ -354,8 +356,9 @@ var _ = Describe("Order saga", func() {
 		product := newProduct(store, 1)
 		o := newOrder(newCart(store, product, 1, "1.00"), store)
 		changed := fetch(o)
+		patch := client.MergeFrom(changed.DeepCopy())
 		changed.Spec.StoreID = 102
-		err := k8sClient.Update(ctx, changed)
+		err := k8sClient.Patch(ctx, changed, patch)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
 		Expect(err.Error()).To(ContainSubstring("spec is immutable"))
 	})

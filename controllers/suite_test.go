@@ -93,7 +93,7 @@ func testOptions() manager.Options {
 		CartsURL: cartsSvc.URL(), StocksURL: stocksSvc.URL(), SalesURL: salesSvc.URL(),
 		StepTimeout:             2 * time.Second,
 		MaxAttempts:             8,
-		CompensationMaxAttempts: 4,
+		CompensationMaxAttempts: 6,
 		BackoffBase:             100 * time.Millisecond,
 		BackoffMax:              time.Second,
 		MaxStepsPerPass:         8,
