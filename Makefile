@@ -185,7 +185,7 @@ golangci-lint: | $(LOCALBIN) ## Install golangci-lint into bin/ if missing.
 
 .PHONY: helm
 helm: | $(LOCALBIN) ## Install helm v4 into bin/ if missing.
-	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION),-ldflags=-X=helm.sh/helm/v4/internal/version.version=$(HELM_VERSION))
 
 # localcluster is ours: rebuilt by go build (cached) every time, so it is never stale.
 .PHONY: localcluster
@@ -196,13 +196,14 @@ localcluster: | $(LOCALBIN) ## Build bin/localcluster (the program behind cluste
 # $1 - target path with name of binary
 # $2 - package url which can be installed
 # $3 - specific version of package
+# $4 - extra go install flags (optional), e.g. ldflags stamping the version
 define go-install-tool
 @[ -f "$(1)-$(3)" ] && [ "$$(readlink -- "$(1)" 2>/dev/null)" = "$$(basename "$(1)-$(3)")" ] || { \
 set -e; \
 package=$(2)@$(3) ;\
 echo "Installing $${package} into $(LOCALBIN)" ;\
 rm -f $(1) ;\
-GOBIN=$(LOCALBIN) GOFLAGS= $(GO) install $${package} ;\
+GOBIN=$(LOCALBIN) GOFLAGS= $(GO) install $(4) $${package} ;\
 mv $(1) $(1)-$(3) ;\
 } ;\
 ln -sf $$(basename "$(1)-$(3)") $(1)
