@@ -42,6 +42,7 @@ type Options struct {
 	KubeAPIQPS                    float64
 	KubeAPIBurst                  int
 	MetricsAddr, ProbeAddr        string
+	PprofAddr                     string
 	LeaderElect                   bool
 	LeaderElectionNamespace       string
 	LeaseDuration                 time.Duration
@@ -68,6 +69,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 400, "client-side burst towards the API server")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address of the metrics endpoint (0 disables it)")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of the health and readiness probes")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", "", "address of the pprof endpoint for profiling (empty disables it)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's namespace)")
 	fs.DurationVar(&o.LeaseDuration, "lease-duration", 15*time.Second, "leader election lease duration")
@@ -161,6 +163,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		Scheme:                        Scheme(),
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
+		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              "kubesaga.saga.kubesaga.io",
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
