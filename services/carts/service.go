@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kubesaga/kubesaga/services/events"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/idempotency"
@@ -62,6 +64,10 @@ func Open(dbPath string, logger *slog.Logger) (*Service, error) {
 
 // Handler serves every route, including /healthz, /readyz and /metrics.
 func (s *Service) Handler() http.Handler { return s.handler }
+
+// MetricsRegistry is the registry served on /metrics; serve adds the
+// authentication failure counter to it.
+func (s *Service) MetricsRegistry() prometheus.Registerer { return s.metrics.Registry }
 
 // Close closes the database.
 func (s *Service) Close() error { return s.db.Close() }

@@ -13,6 +13,7 @@ const ProblemBase = "https://kubesaga.io/problems/"
 // Problem slugs used by the participant protocol.
 const (
 	SlugInvalidRequest      = "invalid-request"      // 400: the request itself is wrong
+	SlugUnauthorized        = "unauthorized"         // 401: bearer token missing or wrong
 	SlugNotFound            = "not-found"            // 404
 	SlugMethodNotAllowed    = "method-not-allowed"   // 405
 	SlugConflict            = "conflict"             // 409: a caller-chosen id is taken by another body

@@ -16,6 +16,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kubesaga/kubesaga/services/auth"
 )
 
 // Service is what a participant package provides.
@@ -26,16 +30,23 @@ type Service interface {
 
 // Config is the process configuration.
 type Config struct {
+	Name            string // service name: labels the authentication metrics
 	Addr            string
 	DB              string
 	LogFormat       string // json or text
 	ShutdownTimeout time.Duration
+	// TokenFile, when set, holds the bearer tokens the API requires (see package
+	// auth); empty leaves the API open, with a warning at start.
+	TokenFile string
+	// TokenCheckInterval is how often at most TokenFile is re-read (default 1s).
+	TokenCheckInterval time.Duration
 }
 
 // ParseConfig reads flags, falling back for each unset flag to the environment:
-// first <NAME>_ADDR, <NAME>_DB, <NAME>_LOG_FORMAT (NAME is the service name in
-// upper case, e.g. STOCKS_DB), then ADDR, DB, LOG_FORMAT, then the defaults
-// (:8080, data/<name>.db, json). Flags win over the environment.
+// first <NAME>_ADDR, <NAME>_DB, <NAME>_LOG_FORMAT, <NAME>_TOKEN_FILE (NAME is the
+// service name in upper case, e.g. STOCKS_DB), then ADDR, DB, LOG_FORMAT,
+// TOKEN_FILE, then the defaults (:8080, data/<name>.db, json, no token). Flags
+// win over the environment.
 func ParseConfig(name string, args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	env := func(key, def string) string {
 		if v := getenv(strings.ToUpper(name) + "_" + key); v != "" {
@@ -48,10 +59,11 @@ func ParseConfig(name string, args []string, getenv func(string) string, usage i
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
-	var c Config
+	c := Config{Name: name}
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (env "+strings.ToUpper(name)+"_ADDR or ADDR)")
 	fs.StringVar(&c.DB, "db", env("DB", "data/"+name+".db"), "SQLite database file; its folder is created (env "+strings.ToUpper(name)+"_DB or DB)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "json"), "log format: json or text (env "+strings.ToUpper(name)+"_LOG_FORMAT or LOG_FORMAT)")
+	fs.StringVar(&c.TokenFile, "token-file", env("TOKEN_FILE", ""), "file with the bearer token(s) the API requires, one per line, re-read when it changes; empty: no authentication (env "+strings.ToUpper(name)+"_TOKEN_FILE or TOKEN_FILE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -117,12 +129,16 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, open func(string,
 		}
 	}()
 
+	handler, err := guard(cfg, logger, svc)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           svc.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -152,4 +168,34 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, open func(string,
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// metricsRegistry is implemented by services whose /metrics should include the
+// authentication failures.
+type metricsRegistry interface {
+	MetricsRegistry() prometheus.Registerer
+}
+
+// guard wraps the service's handler with bearer-token authentication when
+// cfg.TokenFile is set, and warns loudly when it is not.
+func guard(cfg Config, logger *slog.Logger, svc Service) (http.Handler, error) {
+	if cfg.TokenFile == "" {
+		logger.Warn("no --token-file: the API accepts calls from anyone who can reach it; set TOKEN_FILE in production")
+		return svc.Handler(), nil
+	}
+	var reg prometheus.Registerer
+	if m, ok := svc.(metricsRegistry); ok {
+		reg = m.MetricsRegistry()
+	}
+	g, err := auth.New(auth.Options{
+		TokenFile:     cfg.TokenFile,
+		Service:       cfg.Name,
+		Registerer:    reg,
+		Logger:        logger,
+		CheckInterval: cfg.TokenCheckInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g.Wrap(svc.Handler()), nil
 }
