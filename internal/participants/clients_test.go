@@ -3,10 +3,10 @@ package participants_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
