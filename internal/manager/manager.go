@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -127,11 +126,7 @@ func Scheme() *runtime.Scheme {
 func (o *Options) Participants() (ordersaga.Participants, error) {
 	po := participants.Options{Timeout: o.StepTimeout, MaxIdleConnsPerHost: 2 * o.MaxConcurrentReconciles}
 	if o.TokenFile != "" {
-		path := o.TokenFile
-		po.TokenFunc = func() (string, error) { // re-read so a rotated Secret applies without restart
-			b, err := os.ReadFile(path)
-			return strings.TrimSpace(string(b)), err
-		}
+		po.TokenFunc = participants.TokenFile(o.TokenFile) // re-read on every call: a rotated Secret applies without restart
 	}
 	httpClient := participants.NewHTTPClient(po)
 	carts, err := participants.NewCarts(o.CartsURL, httpClient, po)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -31,8 +32,32 @@ type Options struct {
 	// MaxIdleConnsPerHost keeps connections alive between reconciles; the default of 2
 	// in net/http would reopen connections under concurrent reconciles.
 	MaxIdleConnsPerHost int
-	// TokenFunc, when set, returns a bearer token sent on every call.
+	// TokenFunc, when set, returns a bearer token sent on every call (TokenFile
+	// builds one); an empty token sends no Authorization header.
 	TokenFunc func() (string, error)
+}
+
+// TokenFile returns a TokenFunc that reads path on every call, so that a rotated
+// Secret applies without a restart. The file may list several tokens, one per
+// line (the participants accept all of them); the first non-blank line is sent.
+func TokenFile(path string) func() (string, error) {
+	return func() (string, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+		if err != nil {
+			return "", err
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if tok := strings.TrimSpace(line); tok != "" {
+				return tok, nil
+			}
+		}
+		return "", fmt.Errorf("token file %s holds no token", path)
+	}
 }
 
 // NewHTTPClient returns an http.Client with a keep-alive pool sized for concurrent reconciles.
@@ -80,7 +105,8 @@ type problem struct {
 }
 
 // do sends one call and decodes a 2xx answer into out (when non-nil). A 4xx answer is a
-// *Refusal; anything else that is not 2xx is a *TransientError.
+// *Refusal, except 401 and 403 (see ErrUnauthorized); anything else that is not 2xx
+// is a *TransientError.
 func (b base) do(ctx context.Context, op, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -132,9 +158,18 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 			return &TransientError{Op: op, Err: fmt.Errorf("decode %d answer: %w", resp.StatusCode, err)}
 		}
 		return nil
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		// Not a refusal: the participant applied nothing and said nothing about the
+		// business. The token file is re-read on every call, so the next attempt may
+		// carry the right token (a Secret reaches pods at different moments during a
+		// rotation). A saga must not fail an order, nor count a compensation as done,
+		// because of a credentials fault; retries run out into Exhausted or Stalled.
+		var p problem
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
+		return &TransientError{Op: op, Err: fmt.Errorf("%w (%d): check that the operator's --token-file and the participant's token file hold the same token",
+			ErrUnauthorized, resp.StatusCode)}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 &&
 		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
-		// 401/403 are refusals too: retrying with the same credentials cannot help.
 		var p problem
 		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
 		if p.Title == "" {

@@ -23,7 +23,8 @@ func (r *Refusal) Error() string {
 	return fmt.Sprintf("%s (%d %s)", msg, r.Status, r.Type)
 }
 
-// TransientError is a fault that may heal: a 5xx, a timeout or a connection error.
+// TransientError is a fault that may heal: a 5xx, a timeout, a connection error, or
+// a 401/403 (ErrUnauthorized).
 type TransientError struct {
 	Op  string
 	Err error
@@ -31,6 +32,13 @@ type TransientError struct {
 
 func (e *TransientError) Error() string { return e.Op + ": " + e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
+
+// ErrUnauthorized is wrapped by the *TransientError of a 401 or 403 answer: the
+// participant did not accept the bearer token. It is transient, not a refusal,
+// because the token is re-read on every call and a rotation heals by itself; a
+// token that stays wrong exhausts the retries like any other lasting fault.
+// Neither the token nor the Authorization header ever appears in the error.
+var ErrUnauthorized = errors.New("participant refused the bearer token")
 
 // IsRefusal reports whether err is a business refusal.
 func IsRefusal(err error) bool {
