@@ -123,20 +123,34 @@ uninstall: manifests envtest ## Remove the CRDs from the current kubeconfig's cl
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/crd/bases
 
 .PHONY: bench
-bench: ## Run the throughput benchmark (test/bench) with N orders (N ?= 2000).
-	@if [ -d test/bench ]; then \
-		KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) run ./test/bench -n $(N); \
+bench: envtest ## Run the throughput benchmark (go run ./test/bench -n=N; N ?= 2000).
+	@if [ "$$($(GO) list -f '{{.Name}}' ./test/bench 2>/dev/null)" = main ]; then \
+		KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) run ./test/bench -n=$(N); \
 	else \
-		echo "bench: not built yet (test/bench comes later)"; \
+		echo "bench: not built yet (no main package in test/bench)"; \
 	fi
 
+# Ports of `make demo` on 127.0.0.1 (override on the command line, e.g. DEMO_CARTS_PORT=28081).
+DEMO_CARTS_PORT ?= 18081
+DEMO_STOCKS_PORT ?= 18082
+DEMO_SALES_PORT ?= 18083
+DEMO_METRICS_PORT ?= 18090
+DEMO_PROBE_PORT ?= 18091
+
 .PHONY: demo
-demo: ## Start the whole system locally and run two Orders (coming in issue 5).
-	@echo "demo: coming (issue 5). Meanwhile: make cluster-up && make install && make run"
+demo: envtest localcluster ## Run the whole system locally (control plane, services, manager) and two sample Orders; again: reuses it.
+	@echo "==> building bin/manager bin/carts bin/stocks bin/sales bin/demo"
+	$(GO) build -o $(LOCALBIN)/ ./cmd/...
+	@echo "==> starting the local control plane (make cluster-up)"
+	@$(MAKE) --no-print-directory cluster-up
+	$(LOCALBIN)/demo up -dir=$(LOCAL_DIR) -bin=$(LOCALBIN) -kubectl=$(KUBECTL) -samples=config/samples \
+		-carts-port=$(DEMO_CARTS_PORT) -stocks-port=$(DEMO_STOCKS_PORT) -sales-port=$(DEMO_SALES_PORT) \
+		-metrics-port=$(DEMO_METRICS_PORT) -probe-port=$(DEMO_PROBE_PORT)
 
 .PHONY: demo-down
-demo-down: ## Stop everything make demo started (coming in issue 5).
-	@echo "demo-down: coming (issue 5). Meanwhile: make cluster-down"
+demo-down: ## Stop everything make demo started (manager, services, control plane) and check that no process is left.
+	$(GO) build -o $(LOCALBIN)/demo ./cmd/demo
+	$(LOCALBIN)/demo down -dir=$(LOCAL_DIR)
 
 .PHONY: clean
 clean: ## Remove built binaries and cover.out (not bin/ tools, not the envtest cache). Stops nothing.
