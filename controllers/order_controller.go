@@ -126,8 +126,7 @@ func (r *OrderReconciler) ensureFinalizer(ctx context.Context, s *orderScope) er
 	if err := r.Patch(ctx, o, patch); err != nil {
 		return fmt.Errorf("add finalizer: %w", err)
 	}
-	s.before = o.DeepCopy()
-	s.before.Status = *s.order.Status.DeepCopy()
+	s.before = o.DeepCopy() // the patch answer carries the new resourceVersion
 	return nil
 }
 
@@ -145,7 +144,7 @@ func (r *OrderReconciler) runSaga(ctx context.Context, s *orderScope) error {
 		r.Metrics.Started.Inc()
 		r.event(o, corev1.EventTypeNormal, "SagaStarted", "Start", "saga started for cart %s", o.Spec.CartID)
 	}
-	if !o.DeletionTimestamp.IsZero() && !(s.plain.Type == saga.ActFinish && s.finishedNeedsNothing()) {
+	if !o.DeletionTimestamp.IsZero() && !s.finishedNeedsNothing() {
 		s.state.Abort = true
 	}
 	if _, ok := o.Annotations[sagav1.RetryAnnotation]; ok {

@@ -8,10 +8,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
 	"github.com/kubesaga/kubesaga/internal/participants"
@@ -236,6 +238,60 @@ var _ = Describe("Order saga", func() {
 		Expect(step(got, "LockCart").Attempts).To(Equal(int32(1)), "finished steps are not redone")
 		Expect(stockOf(store, product)).To(Equal(int64(5)))
 		Expect(cartStatus(cart)).To(Equal("OPEN"))
+	})
+
+	It("compensates a saga that passes its deadline before the sale", func() {
+		product := newProduct(store, 5)
+		cart := newCart(store, product, 1, "1.00")
+		stocksSvc.FailWith("PUT /api/reservations/", http.StatusServiceUnavailable)
+		o := newOrder(cart, store, func(o *sagav1.Order) { o.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second} })
+
+		got := waitForPhase(o, sagav1.PhaseFailed, 20*time.Second)
+		Expect(condition(got, sagav1.ConditionSucceeded).Reason).To(Equal("DeadlineExceeded"))
+		Expect(got.Status.LastError).To(ContainSubstring("deadline"))
+		Expect(step(got, "ReserveStock").Attempts).To(BeNumerically("<", testOptions().MaxAttempts))
+		Expect(step(got, "LockCart").State).To(Equal("Compensated"))
+		Expect(stockOf(store, product)).To(Equal(int64(5)))
+		Expect(cartStatus(cart)).To(Equal("OPEN"))
+	})
+
+	It("exports saga metrics without Order names or UIDs as labels", func() {
+		completed := func() float64 {
+			families, err := ctrlmetrics.Registry.Gather()
+			Expect(err).NotTo(HaveOccurred())
+			for _, f := range families {
+				if f.GetName() == "kubesaga_sagas_completed_total" {
+					return f.GetMetric()[0].GetCounter().GetValue()
+				}
+			}
+			return 0
+		}
+		before := completed()
+		product := newProduct(store, 1)
+		waitForPhase(newOrder(newCart(store, product, 1, "1.00"), store), sagav1.PhaseSucceeded, 20*time.Second)
+		Expect(completed()).To(Equal(before + 1))
+
+		families, err := ctrlmetrics.Registry.Gather()
+		Expect(err).NotTo(HaveOccurred())
+		byName := map[string]*dto.MetricFamily{}
+		for _, f := range families {
+			byName[f.GetName()] = f
+		}
+		for _, name := range []string{"kubesaga_sagas_started_total", "kubesaga_sagas_completed_total",
+			"kubesaga_sagas_failed_total", "kubesaga_compensations_total", "kubesaga_sagas_stalled",
+			"kubesaga_saga_duration_seconds", "kubesaga_step_duration_seconds"} {
+			Expect(byName).To(HaveKey(name))
+		}
+		for _, f := range families {
+			if !strings.HasPrefix(f.GetName(), "kubesaga_") {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					Expect(l.GetName()).To(BeElementOf("step", "action", "outcome", "result"), f.GetName())
+				}
+			}
+		}
 	})
 
 	Describe("crash safety", func() {
