@@ -1,0 +1,192 @@
+/*
+Copyright 2026 The kubesaga Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package e2e runs kubesaga as a user does: a real kube-apiserver and etcd, the manager
+// and the three participant services as separate processes built from cmd/, driven by
+// the real kubectl binary and by HTTP to the services.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/kubesaga/kubesaga/internal/devstack"
+	"github.com/kubesaga/kubesaga/internal/participants"
+)
+
+const namespace = "e2e"
+
+var (
+	ctx        context.Context
+	cancel     context.CancelFunc
+	testEnv    *envtest.Environment
+	kubeconfig string
+	kubectlBin string
+	workDir    string // manifests
+	stack      *devstack.Stack
+
+	cartsAPI  *participants.Carts
+	stocksAPI *participants.Stocks
+	salesAPI  *participants.Sales
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "kubesaga end-to-end suite (real processes, real kubectl)")
+}
+
+var _ = BeforeSuite(func() {
+	ctx, cancel = context.WithCancel(context.Background())
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	Expect(assets).NotTo(BeEmpty(), "KUBEBUILDER_ASSETS is not set: run `make test` (or `make envtest` and export what it prints)")
+	kubectlBin = filepath.Join(assets, "kubectl")
+	Expect(kubectlBin).To(BeAnExistingFile(), "kubectl is built by `make envtest`")
+
+	tmp := GinkgoT().TempDir()
+	workDir = filepath.Join(tmp, "manifests")
+	Expect(os.MkdirAll(workDir, 0o750)).To(Succeed())
+
+	// The binaries, built from this checkout as `make build` would (fast when the build
+	// cache is warm, as it is after `go test` compiled the packages).
+	binDir := filepath.Join(tmp, "bin")
+	start := time.Now()
+	build := exec.Command(goBinary(), "build", "-o", binDir+"/", "./cmd/manager", "./cmd/carts", "./cmd/stocks", "./cmd/sales") //nolint:gosec
+	build.Dir = filepath.Join("..", "..")
+	out, err := build.CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "go build: %s", out)
+	GinkgoWriter.Printf("built the binaries in %s\n", time.Since(start).Round(time.Millisecond))
+
+	// The control plane, with the CRDs as `make install` applies them.
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	_, err = testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	admin, err := testEnv.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, nil)
+	Expect(err).NotTo(HaveOccurred())
+	kc, err := admin.KubeConfig()
+	Expect(err).NotTo(HaveOccurred())
+	kubeconfig = filepath.Join(tmp, "kubeconfig")
+	Expect(os.WriteFile(kubeconfig, kc, 0o600)).To(Succeed())
+	kubectl("create", "namespace", namespace)
+
+	// The services and the manager as processes, with short backoffs so that a service
+	// outage of a second or two is ridden out and retries happen within the test's time.
+	stack, err = devstack.Start(ctx, devstack.Options{
+		Dir: filepath.Join(tmp, "stack"), BinDir: binDir, Kubeconfig: kubeconfig,
+		ManagerArgs: []string{"--backoff-base=100ms", "--backoff-max=1s", "--max-attempts=10",
+			"--compensation-max-attempts=10", "--step-timeout=2s", "--max-concurrent-reconciles=8"},
+		Log: GinkgoWriter,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	po := participants.Options{Timeout: 5 * time.Second}
+	cartsAPI, err = participants.NewCarts(stack.CartsURL(), nil, po)
+	Expect(err).NotTo(HaveOccurred())
+	stocksAPI, err = participants.NewStocks(stack.StocksURL(), nil, po)
+	Expect(err).NotTo(HaveOccurred())
+	salesAPI, err = participants.NewSales(stack.SalesURL(), nil, po)
+	Expect(err).NotTo(HaveOccurred())
+})
+
+var _ = AfterSuite(func() {
+	if stack != nil {
+		Expect(stack.Stop()).To(Succeed())
+		Expect(devstack.Leftovers(stack.Dir())).To(BeEmpty(), "no process of the stack may be left")
+	}
+	if cancel != nil {
+		cancel()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
+
+var _ = AfterEach(func() {
+	if stack == nil {
+		return
+	}
+	if CurrentSpecReport().Failed() {
+		for _, name := range stack.Names() {
+			GinkgoWriter.Printf("---- last lines of %s\n%s\n", stack.LogFile(name), tail(stack.LogFile(name), 30))
+		}
+	}
+	// A spec that took a service down must not leave it down for the next one.
+	for _, name := range stack.Names() {
+		if !stack.Running(name) {
+			Expect(stack.Restart(ctx, name)).To(Succeed())
+		}
+	}
+})
+
+func goBinary() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// kubectlE runs kubectl against the suite's control plane in the e2e namespace and
+// returns its standard output.
+func kubectlE(args ...string) (string, error) {
+	full := append([]string{"--kubeconfig=" + kubeconfig, "--namespace=" + namespace}, args...)
+	cmd := exec.CommandContext(ctx, kubectlBin, full...) //nolint:gosec
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return stdout.String(), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// kubectl runs kubectl and fails the spec when it fails.
+func kubectl(args ...string) string {
+	GinkgoHelper()
+	out, err := kubectlE(args...)
+	Expect(err).NotTo(HaveOccurred())
+	return out
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path) //nolint:gosec
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
