@@ -248,3 +248,21 @@ helm-lint: helm ## Run helm lint --strict on every chart.
 .PHONY: test-charts
 test-charts: envtest helm ## Run only the chart checks (test/charts): lint, template + server dry-run, install, CRD sync, probes against the real binaries.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" HELM="$(HELM)" $(GO) test ./test/charts/... -count=1 -v
+
+##@ Security
+
+FUZZTIME ?= 10s
+FUZZ_DIRS ?= services internal
+
+.PHONY: fuzz
+fuzz: ## Run every Fuzz* target under services/ and internal/ for FUZZTIME each, one target per go test run (bounded: targets x FUZZTIME). New crashers land in the package's testdata/fuzz.
+	@set -e; n=0; \
+	for file in $$(grep -rl --include='*_test.go' '^func Fuzz' $(FUZZ_DIRS) | sort); do \
+		pkg=./$$(dirname $$file); \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
+			n=$$((n+1)); \
+		done; \
+	done; \
+	echo "fuzz: $$n targets, $(FUZZTIME) each, no failure"
