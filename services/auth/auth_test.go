@@ -32,8 +32,8 @@ type clock struct {
 
 func (c *clock) Now() time.Time       { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration)  { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func write(t *testing.T, p, s string) { t.Helper(); must(t, os.WriteFile(p, []byte(s), 0o600)) }
-func must(t *testing.T, err error) {
+func write(t testing.TB, p, s string) { t.Helper(); must(t, os.WriteFile(p, []byte(s), 0o600)) }
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-func newGuard(t *testing.T, content string) (*Guard, string, *clock, *prometheus.Registry, *syncBuffer) {
+func newGuard(t testing.TB, content string) (*Guard, string, *clock, *prometheus.Registry, *syncBuffer) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "token")
 	write(t, p, content)
