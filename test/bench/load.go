@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
+	"github.com/kubesaga/kubesaga/internal/ordersaga"
+	"github.com/kubesaga/kubesaga/internal/participants"
+	"github.com/kubesaga/kubesaga/internal/saga"
+)
+
+const (
+	storeID       = 101
+	productOK     = 501 // stock large enough for every cart
+	productScarce = 502 // stock 0: a cart with it is refused at ReserveStock
+	runLabel      = "bench.kubesaga.io/run"
+	benchNS       = "bench"
+	rawNS         = "bench-raw"
+)
+
+// parallel runs f(i) for i in [0,n) on conc workers and returns the first error.
+func parallel(n, conc int, f func(i int) error) error {
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := f(i); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// refusedAt says whether order i of a run with refusedPct percent refusals is refused.
+func refusedAt(i, refusedPct int) bool {
+	return refusedPct > 0 && (i*refusedPct)%100+refusedPct > 99 // spreads the refused ones evenly
+}
+
+// seedCarts creates n OPEN carts through the carts service, one line each.
+func seedCarts(ctx context.Context, c *participants.Carts, n, conc, refusedPct int) ([]string, error) {
+	ids := make([]string, n)
+	err := parallel(n, conc, func(i int) error {
+		id := uuid.NewString()
+		product := int64(productOK)
+		if refusedAt(i, refusedPct) {
+			product = productScarce
+		}
+		if _, err := c.Create(ctx, id, storeID, []participants.Line{{ProductID: product, Quantity: 1, UnitPrice: "12.50"}}); err != nil {
+			return fmt.Errorf("seed cart: %w", err)
+		}
+		ids[i] = id
+		return nil
+	})
+	return ids, err
+}
+
+// rawCreates creates n trivial objects at conc and returns creates/s.
+func rawCreates(ctx context.Context, c client.Client, n, conc int, obj func(i int) client.Object) (float64, error) {
+	start := time.Now()
+	err := parallel(n, conc, func(i int) error { return c.Create(ctx, obj(i)) })
+	return float64(n) / time.Since(start).Seconds(), err
+}
+
+func rawConfigMap(i int) client.Object {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("raw-%06d", i), Namespace: rawNS},
+		Data: map[string]string{"cartId": uuid.NewString(), "storeId": "101"}}
+}
+
+func rawOrder(i int) client.Object {
+	return &sagav1.Order{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("raw-%06d", i), Namespace: rawNS},
+		Spec: sagav1.OrderSpec{CartID: uuid.NewString(), StoreID: storeID}}
+}
+
+// directResult is the direct baseline: the saga driven by internal/saga, no Kubernetes.
+type directResult struct {
+	SagasPerS          float64
+	P50, P95, P99      float64 // ms
+	Succeeded, Refused int
+}
+
+func direct(ctx context.Context, p ordersaga.Participants, policy saga.Policy, cartIDs []string, conc int) (directResult, error) {
+	def := ordersaga.Definition(policy)
+	lat := make([]float64, len(cartIDs))
+	var ok, refused atomic.Int64
+	start := time.Now()
+	err := parallel(len(cartIDs), conc, func(i int) error {
+		t0 := time.Now()
+		in := ordersaga.Input{OrderID: uuid.NewString(), CartID: cartIDs[i], StoreID: storeID}
+		st := saga.State{Steps: make([]saga.StepState, len(def.Steps))}
+		for j := range def.Steps {
+			st.Steps[j] = saga.StepState{Name: def.Steps[j].Name, Status: saga.StepPending}
+		}
+		var out ordersaga.Output
+		for {
+			now := time.Now()
+			act := saga.Next(def, st, now)
+			switch act.Type {
+			case saga.ActFinish:
+				lat[i] = ms(time.Since(t0))
+				if act.Result == saga.ResultSucceeded {
+					ok.Add(1)
+				} else {
+					refused.Add(1)
+				}
+				return nil
+			case saga.ActWait:
+				time.Sleep(time.Until(act.Until))
+				continue
+			case saga.ActStall:
+				return fmt.Errorf("direct saga stalled at %s: %s", act.Name, act.Reason)
+			}
+			err := ordersaga.Call(ctx, p, act, in, &out)
+			o := saga.Outcome{Class: saga.Success}
+			switch {
+			case err == nil:
+			case participants.IsRefusal(err):
+				o = saga.Outcome{Class: saga.Refusal, Err: err.Error()}
+			default:
+				o = saga.Outcome{Class: saga.Transient, Err: err.Error()}
+			}
+			st = saga.Record(def, st, act, o, time.Now())
+		}
+	})
+	el := time.Since(start)
+	r := directResult{SagasPerS: float64(len(cartIDs)) / el.Seconds(), Succeeded: int(ok.Load()), Refused: int(refused.Load())}
+	r.P50, r.P95, r.P99 = percentiles(lat)
+	return r, err
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func percentiles(v []float64) (p50, p95, p99 float64) {
+	if len(v) == 0 {
+		return
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	at := func(q float64) float64 {
+		i := int(math.Ceil(q*float64(len(s)))) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return at(0.50), at(0.95), at(0.99)
+}
+
+// tracker watches Orders through an informer and records, per Order, when it reached a
+// terminal phase and when its finalizer was gone.
+type tracker struct {
+	mu   sync.Mutex
+	recs map[string]*orderRec // by name
+}
+
+type orderRec struct {
+	created  time.Time // client-side, just before the create call
+	terminal time.Time
+	phase    sagav1.OrderPhase
+	released bool // finalizer gone after terminal
+}
+
+func newTracker(ctx context.Context, c cache.Cache) (*tracker, error) {
+	t := &tracker{recs: map[string]*orderRec{}}
+	inf, err := c.GetInformer(ctx, &sagav1.Order{})
+	if err != nil {
+		return nil, err
+	}
+	seen := func(obj any) {
+		o, ok := obj.(*sagav1.Order)
+		if !ok {
+			return
+		}
+		now := time.Now()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		r := t.recs[o.Name]
+		if r == nil {
+			return
+		}
+		switch o.Status.Phase {
+		case sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled:
+			if r.terminal.IsZero() {
+				r.terminal, r.phase = now, o.Status.Phase
+			}
+			if !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) {
+				r.released = true
+			}
+		}
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    seen,
+		UpdateFunc: func(_, n any) { seen(n) },
+	}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *tracker) register(name string) *orderRec {
+	r := &orderRec{created: time.Now()}
+	t.mu.Lock()
+	t.recs[name] = r
+	t.mu.Unlock()
+	return r
+}
+
+// wait blocks until every named Order is terminal and released, or the timeout.
+func (t *tracker) wait(ctx context.Context, names []string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		t.mu.Lock()
+		left, unreleased := 0, 0
+		for _, n := range names {
+			r := t.recs[n]
+			if r.terminal.IsZero() {
+				left++
+			} else if !r.released {
+				unreleased++
+			}
+		}
+		t.mu.Unlock()
+		if left == 0 && unreleased == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d Orders not finished, %d finished but still holding the finalizer, after %s", left, len(names), unreleased, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// runResult is one kubesaga scenario.
+type runResult struct {
+	Name         string  `json:"name"`
+	N            int     `json:"n"`
+	RefusedPct   int     `json:"refused_pct"`
+	StepsPerPass int     `json:"max_steps_per_pass"`
+	RatePerS     float64 `json:"offered_rate_per_s,omitempty"` // 0: as fast as possible
+	CreatesPerS  float64 `json:"creates_per_s"`
+	OrdersPerS   float64 `json:"orders_per_s"` // terminal Orders / (last terminal - first create)
+	P50          float64 `json:"p50_ms"`
+	P95          float64 `json:"p95_ms"`
+	P99          float64 `json:"p99_ms"`
+	Succeeded    int     `json:"succeeded"`
+	Failed       int     `json:"failed"`
+	Stalled      int     `json:"stalled"`
+	// API writes, counted at the API server, divided by N.
+	OrderWritesPerOrder  float64            `json:"writes_per_order"`
+	EventWritesPerOrder  float64            `json:"event_writes_per_order"`
+	ConflictsPerOrder    float64            `json:"conflicts_per_order"`
+	WritesByKind         map[string]float64 `json:"writes_by_kind_per_order"`
+	ManagerCPUPer1000    float64            `json:"manager_cpu_s_per_1000"`
+	ManagerRSSMB         float64            `json:"manager_rss_mb_after"`
+	ManagerHWMMB         float64            `json:"manager_peak_rss_mb"`
+	ManagerHeapInuseMB   float64            `json:"manager_heap_inuse_mb_after"`
+	OrdersInCluster      int                `json:"orders_in_cluster_after"`
+	ElapsedS             float64            `json:"elapsed_s"`
+	ManagerCPUUtilPerCPU float64            `json:"manager_cpu_cores_busy"`
+}
+
+type env struct {
+	c        client.Client
+	tr       *tracker
+	carts    *participants.Carts
+	apiState func(context.Context) (apiWrites, error)
+	mgr      *managerProc
+	conc     int
+}
+
+// runOrders creates one Order per cart (rate 0: as fast as possible at e.conc) and waits
+// until all are finished and released; it measures everything on the way.
+func runOrders(ctx context.Context, e env, name string, n, refusedPct, steps int, rate float64) (runResult, error) {
+	res := runResult{Name: name, N: n, RefusedPct: refusedPct, StepsPerPass: steps, RatePerS: rate}
+	cartIDs, err := seedCarts(ctx, e.carts, n, e.conc, refusedPct)
+	if err != nil {
+		return res, err
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%05d", name, i)
+	}
+	w0, err := e.apiState(ctx)
+	if err != nil {
+		return res, err
+	}
+	s0, err := e.mgr.stats()
+	if err != nil {
+		return res, err
+	}
+	recs := make([]*orderRec, n)
+	create := func(i int) error {
+		o := &sagav1.Order{
+			ObjectMeta: metav1.ObjectMeta{Name: names[i], Namespace: benchNS, Labels: map[string]string{runLabel: name}},
+			Spec:       sagav1.OrderSpec{CartID: cartIDs[i], StoreID: storeID},
+		}
+		recs[i] = e.tr.register(names[i])
+		return e.c.Create(ctx, o)
+	}
+	start := time.Now()
+	if rate <= 0 {
+		err = parallel(n, e.conc, create)
+	} else {
+		// Open loop: Order i is due at start + i/rate, whatever the earlier ones do.
+		err = parallel(n, e.conc, func(i int) error {
+			time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+			return create(i)
+		})
+	}
+	if err != nil {
+		return res, fmt.Errorf("create orders: %w", err)
+	}
+	res.CreatesPerS = float64(n) / time.Since(start).Seconds()
+	if err := e.tr.wait(ctx, names, 10*time.Minute); err != nil {
+		return res, err
+	}
+	time.Sleep(500 * time.Millisecond) // let trailing Event writes land before counting
+	s1, err := e.mgr.stats()
+	if err != nil {
+		return res, err
+	}
+	w1, err := e.apiState(ctx)
+	if err != nil {
+		return res, err
+	}
+
+	e.tr.mu.Lock()
+	lat := make([]float64, n)
+	var last time.Time
+	for i, r := range recs {
+		lat[i] = ms(r.terminal.Sub(r.created))
+		if r.terminal.After(last) {
+			last = r.terminal
+		}
+		switch r.phase {
+		case sagav1.PhaseSucceeded:
+			res.Succeeded++
+		case sagav1.PhaseFailed:
+			res.Failed++
+		default:
+			res.Stalled++
+		}
+	}
+	e.tr.mu.Unlock()
+	el := last.Sub(start).Seconds()
+	res.ElapsedS = el
+	res.OrdersPerS = float64(n) / el
+	res.P50, res.P95, res.P99 = percentiles(lat)
+
+	d := w1.delta(w0)
+	fn := float64(n)
+	res.OrderWritesPerOrder = d.sum(func(r, _, _ string) bool { return r == "orders" || r == "orders/status" }) / fn
+	res.EventWritesPerOrder = d.sum(func(r, _, _ string) bool { return r == "events" }) / fn
+	res.ConflictsPerOrder = d.sum(func(r, _, c string) bool { return (r == "orders" || r == "orders/status") && c == "409" }) / fn
+	res.WritesByKind = map[string]float64{}
+	for k, v := range d {
+		res.WritesByKind[k] = v / fn
+	}
+	res.ManagerCPUPer1000 = (s1.CPU - s0.CPU) / fn * 1000
+	res.ManagerCPUUtilPerCPU = (s1.CPU - s0.CPU) / el
+	res.ManagerRSSMB, res.ManagerHWMMB, res.ManagerHeapInuseMB = s1.RSSMB, s1.HWMMB, s1.HeapInMB
+	var list sagav1.OrderList
+	if err := e.c.List(ctx, &list, client.InNamespace(benchNS)); err == nil {
+		res.OrdersInCluster = len(list.Items)
+	}
+	return res, nil
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/kubesaga/kubesaga/services/carts"
+	"github.com/kubesaga/kubesaga/services/sales"
+	"github.com/kubesaga/kubesaga/services/stocks"
+)
+
+// service is one participant served in-process on 127.0.0.1 over a real SQLite file.
+type service struct {
+	name  string
+	url   string
+	srv   *http.Server
+	close func() error
+}
+
+func startServices(dir string) ([]*service, error) {
+	logger := slog.New(slog.DiscardHandler)
+	type opener func(string) (http.Handler, func() error, error)
+	openers := []struct {
+		name string
+		open opener
+	}{
+		{"carts", func(p string) (http.Handler, func() error, error) {
+			s, err := carts.Open(p, logger)
+			if err != nil {
+				return nil, nil, err
+			}
+			return s.Handler(), s.Close, nil
+		}},
+		{"stocks", func(p string) (http.Handler, func() error, error) {
+			s, err := stocks.Open(p, logger)
+			if err != nil {
+				return nil, nil, err
+			}
+			return s.Handler(), s.Close, nil
+		}},
+		{"sales", func(p string) (http.Handler, func() error, error) {
+			s, err := sales.Open(p, logger)
+			if err != nil {
+				return nil, nil, err
+			}
+			return s.Handler(), s.Close, nil
+		}},
+	}
+	var out []*service
+	for _, o := range openers {
+		h, closeDB, err := o.open(filepath.Join(dir, o.name+".db"))
+		if err != nil {
+			return out, fmt.Errorf("open %s: %w", o.name, err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return out, err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		out = append(out, &service{name: o.name, url: "http://" + ln.Addr().String(), srv: srv, close: closeDB})
+	}
+	return out, nil
+}
+
+func stopServices(svcs []*service) {
+	for _, s := range svcs {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.srv.Shutdown(ctx)
+		cancel()
+		_ = s.close()
+	}
+}
+
+func startControlPlane(crdDir string) (*envtest.Environment, *rest.Config, error) {
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{crdDir},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("start envtest (set KUBEBUILDER_ASSETS; `make envtest`): %w", err)
+	}
+	return env, cfg, nil
+}
+
+// managerProc is the manager running as a child process.
+type managerProc struct {
+	cmd         *exec.Cmd
+	metricsURL  string
+	pprofURL    string
+	logPath     string
+	exited      chan struct{}
+	stepsPerRun int
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func buildManager(dir string) (string, error) {
+	bin := filepath.Join(dir, "manager")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/manager")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/manager: %w", err)
+	}
+	return bin, nil
+}
+
+func startManager(bin, dir, kubeconfig string, svcs []*service, extra []string, tag string) (*managerProc, error) {
+	ports := make([]int, 3)
+	for i := range ports {
+		p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		ports[i] = p
+	}
+	args := []string{
+		"--carts-url=" + svcs[0].url, "--stocks-url=" + svcs[1].url, "--sales-url=" + svcs[2].url,
+		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
+		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
+		fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", ports[2]),
+		"--log-format=json",
+	}
+	args = append(args, extra...)
+	logPath := filepath.Join(dir, "manager-"+tag+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return nil, err
+	}
+	m := &managerProc{cmd: cmd, logPath: logPath, exited: make(chan struct{}),
+		metricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[0]),
+		pprofURL:   fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", ports[2])}
+	go func() { _ = cmd.Wait(); _ = logf.Close(); close(m.exited) }()
+	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[1])
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-m.exited:
+			return nil, fmt.Errorf("manager exited at start; see %s", logPath)
+		default:
+		}
+		if resp, err := http.Get(ready); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return m, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			m.stop()
+			return nil, fmt.Errorf("manager not ready within 60s; see %s", logPath)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (m *managerProc) stop() {
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(20 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-m.exited
+	}
+}
+
+// procStats are the manager's CPU seconds and memory, read from /proc.
+type procStats struct {
+	CPU      float64 // utime+stime, seconds
+	RSSMB    float64 // VmRSS
+	HWMMB    float64 // VmHWM: peak RSS over the process's life
+	HeapInMB float64 // go_memstats_heap_inuse_bytes from the manager's metrics
+}
+
+const clockTicks = 100 // getconf CLK_TCK on Linux
+
+func (m *managerProc) stats() (procStats, error) {
+	pid := m.cmd.Process.Pid
+	var ps procStats
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ps, err
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return ps, errors.New("short /proc/pid/stat")
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	ps.CPU = (ut + st) / clockTicks
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return ps, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		fs := strings.Fields(v)
+		if len(fs) == 0 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fs[0], 64)
+		switch k {
+		case "VmRSS":
+			ps.RSSMB = kb / 1024
+		case "VmHWM":
+			ps.HWMMB = kb / 1024
+		}
+	}
+	if body, err := httpGet(m.metricsURL); err == nil {
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+				b, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				ps.HeapInMB = b / (1 << 20)
+			}
+		}
+	}
+	return ps, nil
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return b.String(), nil
+}
+
+// apiWrites counts the API server's write requests by resource, from its /metrics.
+type apiWrites map[string]float64 // "resource[/subresource] VERB code" -> count
+
+func scrapeAPIWrites(ctx context.Context, cs *kubernetes.Clientset) (apiWrites, error) {
+	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apiserver /metrics: %w", err)
+	}
+	w := apiWrites{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		rest, ok := strings.CutPrefix(line, "apiserver_request_total{")
+		if !ok {
+			continue
+		}
+		end := strings.LastIndexByte(rest, '}')
+		if end < 0 {
+			continue
+		}
+		labels := map[string]string{}
+		for _, kv := range strings.Split(rest[:end], ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			labels[k] = strings.Trim(v, `"`)
+		}
+		switch labels["verb"] {
+		case "POST", "PUT", "PATCH", "DELETE":
+		default:
+			continue
+		}
+		val, err := strconv.ParseFloat(strings.TrimSpace(rest[end+1:]), 64)
+		if err != nil {
+			continue
+		}
+		res := labels["resource"]
+		if s := labels["subresource"]; s != "" {
+			res += "/" + s
+		}
+		w[res+" "+labels["verb"]+" "+labels["code"]] += val
+	}
+	return w, nil
+}
+
+// delta returns after-before for every key.
+func (a apiWrites) delta(before apiWrites) apiWrites {
+	d := apiWrites{}
+	for k, v := range a {
+		if x := v - before[k]; x != 0 {
+			d[k] = x
+		}
+	}
+	return d
+}
+
+// sum adds the counts whose resource (with subresource) is one of res and, when set,
+// whose code is code.
+func (a apiWrites) sum(match func(res, verb, code string) bool) float64 {
+	var n float64
+	for k, v := range a {
+		f := strings.Fields(k)
+		if len(f) == 3 && match(f[0], f[1], f[2]) {
+			n += v
+		}
+	}
+	return n
+}
