@@ -25,7 +25,8 @@ func main() {
 	o := demo.Options{Out: os.Stdout}
 	var managerArgs string
 	fs := flag.NewFlagSet("demo "+os.Args[1], flag.ExitOnError)
-	fs.StringVar(&o.Dir, "dir", ".local", "local state directory: kubeconfig of `make cluster-up`; the demo's files go to DIR/demo and DIR/demo.env")
+	fs.StringVar(&o.Dir, "dir", ".local",
+		"local state directory: the kubeconfig of `make cluster-up`; the demo's files go to DIR/demo and DIR/demo.env")
 	fs.StringVar(&o.BinDir, "bin", "bin", "directory of the manager, carts, stocks and sales binaries")
 	fs.StringVar(&o.Kubectl, "kubectl", "kubectl", "kubectl binary")
 	fs.StringVar(&o.Samples, "samples", "config/samples", "directory of the sample Orders")
@@ -34,7 +35,8 @@ func main() {
 	fs.IntVar(&o.Ports.Sales, "sales-port", 18083, "port of the sales service on 127.0.0.1")
 	fs.IntVar(&o.Ports.ManagerMetrics, "metrics-port", 18090, "port of the manager's metrics on 127.0.0.1")
 	fs.IntVar(&o.Ports.ManagerProbe, "probe-port", 18091, "port of the manager's health probes on 127.0.0.1")
-	fs.StringVar(&managerArgs, "manager-args", "--backoff-base=500ms --backoff-max=30s --max-attempts=10", "extra manager flags, space separated")
+	fs.StringVar(&managerArgs, "manager-args", "--backoff-base=500ms --backoff-max=30s --max-attempts=10",
+		"extra manager flags, space separated")
 	fs.DurationVar(&o.Timeout, "timeout", 90*time.Second, "how long to wait for each Order")
 	_ = fs.Parse(os.Args[2:])
 	o.ManagerArgs = strings.Fields(managerArgs)

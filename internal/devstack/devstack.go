@@ -180,20 +180,22 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	for _, name := range Services {
 		addr := net.JoinHostPort(opts.Host, strconv.Itoa(ports[name]))
 		s.add(&Process{
-			Name:     name,
-			Args:     []string{filepath.Join(opts.BinDir, name), "--addr=" + addr, "--db=" + filepath.Join(opts.Dir, name+".db"), "--log-format=text"},
+			Name: name,
+			Args: []string{filepath.Join(opts.BinDir, name),
+				"--addr=" + addr, "--db=" + filepath.Join(opts.Dir, name+".db"), "--log-format=text"},
 			URL:      "http://" + addr,
 			ReadyURL: "http://" + addr + "/readyz",
 		})
 	}
 	if opts.Kubeconfig != "" {
 		probe := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Ports.ManagerProbe))
-		args := []string{filepath.Join(opts.BinDir, Manager),
-			"--carts-url=" + s.procs[Carts].URL, "--stocks-url=" + s.procs[Stocks].URL, "--sales-url=" + s.procs[Sales].URL,
-			"--metrics-bind-address=" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.Ports.ManagerMetrics)),
-			"--health-probe-bind-address=" + probe,
+		args := make([]string, 0, 7+len(opts.ManagerArgs))
+		args = append(args, filepath.Join(opts.BinDir, Manager),
+			"--carts-url="+s.procs[Carts].URL, "--stocks-url="+s.procs[Stocks].URL, "--sales-url="+s.procs[Sales].URL,
+			"--metrics-bind-address="+net.JoinHostPort(opts.Host, strconv.Itoa(opts.Ports.ManagerMetrics)),
+			"--health-probe-bind-address="+probe,
 			"--log-format=text",
-		}
+		)
 		s.add(&Process{
 			Name:     Manager,
 			Args:     append(args, opts.ManagerArgs...),

@@ -26,7 +26,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -145,9 +144,14 @@ var _ = AfterEach(func() {
 	}
 })
 
+// goBinary is the go command: on PATH (make test), else the one `go env GOROOT` of the
+// environment names.
 func goBinary() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
+	}
+	if root := os.Getenv("GOROOT"); root != "" && fileExists(filepath.Join(root, "bin", "go")) {
+		return filepath.Join(root, "bin", "go")
 	}
 	return "go"
 }

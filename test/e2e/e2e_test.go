@@ -214,7 +214,7 @@ var _ = Describe("kubesaga as a user runs it", func() {
 	It("rides out a service killed with SIGKILL during a run of 50 Orders, conserving stock", func() {
 		const n, chaosStore = 50, int64(301)
 		initial := map[int64]int64{}
-		var products []int64
+		products := make([]int64, 0, 3)
 		for range 3 {
 			p := newProduct(chaosStore, 25)
 			products = append(products, p)

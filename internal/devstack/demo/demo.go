@@ -129,7 +129,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := report(ctx, o.Out, stack); err != nil {
 		return err
 	}
-	o.next(stack)
+	o.next()
 	return nil
 }
 
@@ -277,7 +277,7 @@ func report(ctx context.Context, w io.Writer, s *devstack.Stack) error {
 	return nil
 }
 
-func (o *Options) next(s *devstack.Stack) {
+func (o *Options) next() {
 	rel := func(p string) string {
 		if wd, err := os.Getwd(); err == nil {
 			if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
