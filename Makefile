@@ -87,13 +87,15 @@ build: manifests generate fmt vet ## Build bin/manager and every other main pack
 run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig (make cluster-up; export KUBECONFIG=.local/kubeconfig).
 	$(GO) run ./cmd/manager $(ARGS)
 
-.PHONY: docker-build
-docker-build: ## Docker is not available on these machines: print the image build command.
-	@echo "docker is not available here; the images are built elsewhere with:"
-	@echo "  docker build -t $(IMG) -f Dockerfile ."
-	@echo "(the Dockerfiles of the manager and the participant services come with the Helm charts, issue 5)"
+# Image registry/prefix and tag for docker-build (Dockerfile: one target per binary).
+IMG_PREFIX ?= kubesaga
+IMG_TAG ?= dev
+IMAGES ?= manager carts stocks sales
 
-IMG ?= kubesaga/manager:dev
+.PHONY: docker-build
+docker-build: ## Docker is not available on these machines: print the commands that build the four images elsewhere.
+	@echo "docker is not available here; build the images elsewhere with:"
+	@for t in $(IMAGES); do echo "  docker build --target $$t -t $(IMG_PREFIX)/$$t:$(IMG_TAG) ."; done
 
 ##@ Local cluster
 
