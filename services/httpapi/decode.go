@@ -86,6 +86,9 @@ func decodeProblem(err error) *Problem {
 		return Invalid("body", "truncated JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" { // {"":1}: a problem must still name where it is
+			return Invalid("body", `has an unknown field ""`)
+		}
 		return Invalid(name, "unknown field")
 	default:
 		return Invalid("body", "invalid JSON: "+err.Error())
