@@ -390,3 +390,48 @@ func runOrders(ctx context.Context, e env, name string, n, refusedPct, steps int
 	}
 	return res, nil
 }
+
+// writeRates measures the API server's rate for each kind of write kubesaga makes to an
+// Order, on finished Orders of full size (no controller acts on them: status and label
+// writes do not trigger a pass), at the load's concurrency and client settings.
+type writeRates struct {
+	StatusMergePatch float64 `json:"status_merge_patch_per_s"` // what the reconciler does
+	StatusUpdate     float64 `json:"status_update_per_s"`      // PUT of the whole object instead
+	MetaMergePatch   float64 `json:"metadata_merge_patch_per_s"`
+}
+
+func measureWrites(ctx context.Context, c client.Client, names []string, conc int) (writeRates, error) {
+	var w writeRates
+	objs := make([]*sagav1.Order, len(names))
+	for i, n := range names {
+		objs[i] = &sagav1.Order{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: benchNS, Name: n}, objs[i]); err != nil {
+			return w, err
+		}
+	}
+	timed := func(f func(o *sagav1.Order) error) (float64, error) {
+		start := time.Now()
+		err := parallel(len(objs), conc, func(i int) error { return f(objs[i]) })
+		return float64(len(objs)) / time.Since(start).Seconds(), err
+	}
+	var err error
+	if w.StatusMergePatch, err = timed(func(o *sagav1.Order) error {
+		patch := client.MergeFromWithOptions(o.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		o.Status.LastError = "bench: status merge patch"
+		return c.Status().Patch(ctx, o, patch)
+	}); err != nil {
+		return w, err
+	}
+	if w.StatusUpdate, err = timed(func(o *sagav1.Order) error {
+		o.Status.LastError = ""
+		return c.Status().Update(ctx, o)
+	}); err != nil {
+		return w, err
+	}
+	w.MetaMergePatch, err = timed(func(o *sagav1.Order) error {
+		patch := client.MergeFromWithOptions(o.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		o.Labels["bench.kubesaga.io/touched"] = "true"
+		return c.Patch(ctx, o, patch)
+	})
+	return w, err
+}

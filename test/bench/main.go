@@ -307,6 +307,18 @@ func run(ctx context.Context, c config, defaults manager.Options) (*report, erro
 			return nil, err
 		}
 	}
+	// The API server's rate for each kind of Order write, on the peak run's finished Orders.
+	m.stop()
+	names := make([]string, peak.N)
+	for i := range names {
+		names[i] = fmt.Sprintf("peak-%05d", i)
+	}
+	log.Printf("Order write rates on %d finished Orders (manager stopped)", len(names))
+	if rep.writes, err = measureWrites(ctx, cl, names, c.Conc); err != nil {
+		return nil, err
+	}
+	log.Printf("  status merge patch %.0f/s, status update %.0f/s, metadata merge patch %.0f/s",
+		rep.writes.StatusMergePatch, rep.writes.StatusUpdate, rep.writes.MetaMergePatch)
 	rep.finished = time.Now()
 	return rep, nil
 }

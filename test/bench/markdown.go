@@ -37,6 +37,11 @@ func (rep *report) markdown() string {
 	p("| manager peak RSS (VmHWM) | %.0f MB |\n", peak.ManagerHWMMB)
 	p("| **ratio kubesaga / raw floor** | **%.3f** |\n", peak.OrdersPerS/rep.rawCM)
 	p("| **ratio kubesaga / direct** | **%.3f** |\n", peak.OrdersPerS/rep.direct.SagasPerS)
+	p("| ratio kubesaga / raw Order creates | %.3f |\n", peak.OrdersPerS/rep.rawOrders)
+	p("| ratio kubesaga / raw ConfigMap creates unthrottled | %.3f |\n", peak.OrdersPerS/rep.rawCMUnthrottled)
+	if f := rep.designFloor(); f > 0 {
+		p("| API-server floor of this design (see below) | %.1f Orders/s; kubesaga reaches %.0f%% of it |\n", f, 100*peak.OrdersPerS/f)
+	}
 	if refused.N > 0 {
 		p("| with %d%% refused: Orders/s, p99, writes/Order, CPU s/1000 | %.1f, %.0f ms, %.2f, %.2f |\n", c.RefusedPct, refused.OrdersPerS, refused.P99, refused.OrderWritesPerOrder, refused.ManagerCPUPer1000)
 	}
@@ -53,6 +58,18 @@ func (rep *report) markdown() string {
 			peak.StepsPerPass, peak.OrdersPerS, peak.OrderWritesPerOrder, steps1.OrdersPerS, steps1.OrderWritesPerOrder, metNot(better && peak.StepsPerPass == rep.defaultSteps))
 	}
 	p("\n")
+
+	if w := rep.writes; w.StatusMergePatch > 0 {
+		p("## The API server's rate for each kind of Order write\n\n")
+		p("Measured alone, at concurrency %d with the same client settings, on %d finished Orders (%.0f bytes of JSON each) after the manager stopped:\n\n", c.Conc, peak.N, rep.orderJSONBytes)
+		p("| write | per second |\n|---|---:|\n")
+		p("| Order create (raw floor above) | %.1f |\n| ConfigMap create, unthrottled | %.1f |\n", rep.rawOrders, rep.rawCMUnthrottled)
+		p("| Order status, JSON merge patch with optimistic lock (what the reconciler sends) | %.1f |\n", w.StatusMergePatch)
+		p("| Order status, update (PUT of the whole object) | %.1f |\n", w.StatusUpdate)
+		p("| Order metadata, JSON merge patch with optimistic lock (finalizer add/remove) | %.1f |\n\n", w.MetaMergePatch)
+		p("One Order costs 1 create, 2 metadata patches, 2 status patches and %.1f Event creates, so the API server alone allows at most 1 / (1/%.0f + 2/%.0f + 2/%.0f + %.1f/%.0f) = **%.1f Orders/s** on this machine: that is the real floor of the design. kubesaga reached %.1f (%.0f%%), while also sharing the 2 cores with etcd, the services, the load generator and the manager.\n\n",
+			peak.EventWritesPerOrder, rep.rawOrders, w.MetaMergePatch, w.StatusMergePatch, peak.EventWritesPerOrder, rep.rawCMUnthrottled, rep.designFloor(), peak.OrdersPerS, 100*peak.OrdersPerS/rep.designFloor())
+	}
 
 	p("## One step per pass versus several (issue 7 point 3)\n\n")
 	if steps1.N > 0 {
@@ -86,6 +103,9 @@ Events (events.k8s.io, one per transition: SagaStarted, CartLocked, StockReserve
 
 	p("## Profile of the manager\n\nCPU and allocation profiles over the steady run (%d s, from the manager's `--pprof-bind-address`; files in the bench's work directory: `%s`, `%s`).\n\n", rep.profileSecs, rep.cpuProfile, rep.allocProfile)
 	p("Top functions by own CPU time:\n\n```\n%s\n```\n\nBy cumulative CPU time:\n\n```\n%s\n```\n\nTop allocations (bytes):\n\n```\n%s\n```\n\n", rep.cpuTop, rep.cpuCum, rep.allocTop)
+	if len(rep.apiTop) == 2 {
+		p("### The API server over the same window\n\nThe kube-apiserver's own CPU profile (its `/debug/pprof`, fetched with the admin client; `%s`):\n\n```\n%s\n```\n\nBy cumulative CPU time:\n\n```\n%s\n```\n\n", rep.apiProfile, rep.apiTop[0], rep.apiTop[1])
+	}
 	p("%s\n", profileFindings)
 	return b.String()
 }
