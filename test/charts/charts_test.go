@@ -45,6 +45,9 @@ import (
 	"github.com/kubesaga/kubesaga/internal/manager"
 )
 
+// testToken is the bearer token the tests give the charts (auth.token).
+const testToken = "chart-tests-token-0123456789"
+
 var (
 	root         = mustAbs("../..")
 	operator     = "kubesaga"
@@ -280,7 +283,9 @@ func TestLint(t *testing.T) {
 					t.Errorf("helm lint --set %s passed; values.schema.json should refuse it", set)
 					continue
 				}
-				if !strings.Contains(out+stderr, "schema") {
+				// helm reports schema violations as "values don't meet the specifications
+				// of the schema(s)" or "[ERROR] values.yaml: - at '/key': ...".
+				if !strings.Contains(out+stderr, "schema") && !strings.Contains(out+stderr, "[ERROR] values.yaml: - at") {
 					t.Errorf("helm lint --set %s failed, but not because of the schema:\n%s%s", set, out, stderr)
 				}
 			}
@@ -394,8 +399,8 @@ func TestRBACIsTheGeneratedRole(t *testing.T) {
 
 // variants renders each chart twice: with the defaults and with the optional parts on.
 var variants = map[string][][]string{
-	operator: {nil, {"auth.token=s3cret", "replicaCount=2", "extraArgs[0]=--v=1", "logFormat=text"}},
-	"participant": {nil, {"auth.token=s3cret", "persistence.existingClaim=data", "networkPolicy.metrics.podLabels.app=prometheus",
+	operator: {nil, {"auth.token=" + testToken, "replicaCount=2", "extraArgs[0]=--v=1", "logFormat=text"}},
+	"participant": {nil, {"auth.token=" + testToken, "persistence.existingClaim=data", "networkPolicy.metrics.podLabels.app=prometheus",
 		"networkPolicy.extraIngress[0].ports[0].port=8080"}},
 }
 
@@ -487,7 +492,7 @@ func TestInstall(t *testing.T) {
 	// The operator's chart creates the token Secret (kubesaga-token); the participants use it,
 	// as docs/charts.md describes.
 	installs := map[string][]string{
-		operator: {"auth.token=s3cret"},
+		operator: {"auth.token=" + testToken},
 	}
 	for _, p := range participants {
 		installs[p] = []string{"auth.existingSecret=kubesaga-token"}
@@ -598,7 +603,7 @@ func TestParticipantBinaryAcceptsRenderedDeployment(t *testing.T) {
 			// the three services and other tests do not collide on 8080.
 			port := freePort(t)
 			var d appsv1.Deployment
-			object(t, helmTemplate(t, svc, "default", "containerPort="+strconv.Itoa(port), "auth.token=s3cret"), "Deployment", &d)
+			object(t, helmTemplate(t, svc, "default", "containerPort="+strconv.Itoa(port), "auth.token="+testToken), "Deployment", &d)
 			pod := d.Spec.Template.Spec
 			if len(pod.Containers) != 1 {
 				t.Fatalf("want one container, got %d", len(pod.Containers))
@@ -617,7 +622,7 @@ func TestParticipantBinaryAcceptsRenderedDeployment(t *testing.T) {
 				for _, v := range pod.Volumes {
 					if v.Name == m.Name && v.Secret != nil {
 						for _, it := range v.Secret.Items {
-							if err := os.WriteFile(filepath.Join(dir, it.Path), []byte("s3cret\n"), 0o600); err != nil {
+							if err := os.WriteFile(filepath.Join(dir, it.Path), []byte(testToken+"\n"), 0o600); err != nil {
 								t.Fatal(err)
 							}
 						}
@@ -660,8 +665,10 @@ func TestParticipantBinaryAcceptsRenderedDeployment(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			// exited is closed when the process ends; waitErr is then its exit status.
+			exited := make(chan struct{})
+			var waitErr error
+			go func() { waitErr = cmd.Wait(); close(exited) }()
 			t.Cleanup(func() {
 				cancel()
 				<-exited
@@ -681,8 +688,8 @@ func TestParticipantBinaryAcceptsRenderedDeployment(t *testing.T) {
 				deadline := time.Now().Add(30 * time.Second)
 				for {
 					select {
-					case err := <-exited:
-						t.Fatalf("%s exited before answering %s: %v\n%s", svc, url, err, logs.String())
+					case <-exited:
+						t.Fatalf("%s exited before answering %s: %v", svc, url, waitErr)
 					default:
 					}
 					resp, err := http.Get(url)
@@ -699,6 +706,31 @@ func TestParticipantBinaryAcceptsRenderedDeployment(t *testing.T) {
 						t.Fatalf("%s probe GET %s: %v", which, url, err)
 					}
 					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			// The rendered --token-file is in force: the API refuses a call without the token
+			// and accepts it with the token from the Secret's volume.
+			for _, tc := range []struct {
+				auth string
+				want func(int) bool
+			}{
+				{"", func(c int) bool { return c == http.StatusUnauthorized }},
+				{"Bearer " + testToken, func(c int) bool { return c != http.StatusUnauthorized && c < 500 }},
+			} {
+				req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/events?correlationId=x", port), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.auth != "" {
+					req.Header.Set("Authorization", tc.auth)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = resp.Body.Close()
+				if !tc.want(resp.StatusCode) {
+					t.Errorf("GET /api/events with Authorization %q: %d", strings.Fields(tc.auth + " -")[0], resp.StatusCode)
 				}
 			}
 			// The database is where the chart put it: on the /data volume.
@@ -748,7 +780,7 @@ func TestManagerAcceptsRenderedArgs(t *testing.T) {
 			if o.CartsURL != "http://carts:8080" {
 				t.Errorf("carts URL %q", o.CartsURL)
 			}
-			hasToken := slices.Contains(set, "auth.token=s3cret")
+			hasToken := slices.Contains(set, "auth.token="+testToken)
 			if hasToken != (o.TokenFile == "/var/run/kubesaga/token") {
 				t.Errorf("token file %q with auth.token set=%v", o.TokenFile, hasToken)
 			}

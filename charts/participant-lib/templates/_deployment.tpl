@@ -56,13 +56,12 @@ spec:
             - --addr=:{{ .Values.containerPort }}
             - --db=/data/{{ $name }}.db
             - --log-format={{ .Values.logFormat }}
-          env:
             {{- if $secret }}
-            # The bearer token the operator must present; the file is re-read, so a rotated
-            # Secret applies without a restart.
-            - name: TOKEN_FILE
-              value: /var/run/kubesaga/token
+            # The bearer token(s) the operator must present, one per line; the file is
+            # re-read, so a rotated Secret applies without a restart.
+            - --token-file=/var/run/kubesaga/token
             {{- end }}
+          env:
             - name: TMPDIR
               value: /tmp
           ports:
