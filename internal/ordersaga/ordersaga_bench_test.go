@@ -1,0 +1,112 @@
+package ordersaga_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kubesaga/kubesaga/internal/ordersaga"
+	"github.com/kubesaga/kubesaga/internal/participants"
+	"github.com/kubesaga/kubesaga/internal/saga"
+	"github.com/kubesaga/kubesaga/services/carts"
+	"github.com/kubesaga/kubesaga/services/sales"
+	"github.com/kubesaga/kubesaga/services/stocks"
+)
+
+// One whole Order saga per iteration, driven as the reconciler drives it (saga.Next,
+// ordersaga.Call, saga.Record), against the three real services over loopback HTTP with
+// keep-alive, on real SQLite files: the direct baseline of make bench, in small. The
+// allocation counts include the services' side (same process).
+//
+//	go test -run '^$' -bench . -benchmem ./internal/ordersaga
+
+func benchStack(b *testing.B) (ordersaga.Participants, *participants.Carts) {
+	b.Helper()
+	dir := b.TempDir()
+	c, err := carts.Open(filepath.Join(dir, "carts.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := stocks.Open(filepath.Join(dir, "stocks.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sl, err := sales.Open(filepath.Join(dir, "sales.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs, ss, ls := httptest.NewServer(c.Handler()), httptest.NewServer(s.Handler()), httptest.NewServer(sl.Handler())
+	b.Cleanup(func() {
+		cs.Close()
+		ss.Close()
+		ls.Close()
+		_, _, _ = c.Close(), s.Close(), sl.Close()
+	})
+	po := participants.Options{Timeout: 5 * time.Second}
+	hc := participants.NewHTTPClient(po)
+	cartsAPI, _ := participants.NewCarts(cs.URL, hc, po)
+	stocksAPI, _ := participants.NewStocks(ss.URL, hc, po)
+	salesAPI, _ := participants.NewSales(ls.URL, hc, po)
+	ctx := context.Background()
+	for _, p := range []struct{ id, qty int64 }{{501, 1_000_000}, {502, 0}} {
+		if _, err := stocksAPI.SetStock(ctx, 101, p.id, p.qty); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ordersaga.Participants{Carts: cartsAPI, Stocks: stocksAPI, Sales: salesAPI}, cartsAPI
+}
+
+func benchSaga(b *testing.B, product int64, want saga.Result) {
+	p, cartsAPI := benchStack(b)
+	ctx := context.Background()
+	def := ordersaga.Definition(saga.Policy{MaxAttempts: 5, CompensationMaxAttempts: 10, BackoffBase: time.Second, BackoffMax: time.Minute})
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+		if _, err := cartsAPI.Create(ctx, ids[i], 101, []participants.Line{{ProductID: product, Quantity: 1, UnitPrice: "12.50"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	orders := make([]string, b.N)
+	for i := range orders {
+		orders[i] = uuid.NewString()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in := ordersaga.Input{OrderID: orders[i], CartID: ids[i], StoreID: 101}
+		st := saga.State{}
+		var out ordersaga.Output
+		for {
+			now := time.Now()
+			act := saga.Next(def, st, now)
+			if act.Type == saga.ActFinish {
+				if act.Result != want {
+					b.Fatalf("saga finished %s, want %s", act.Result, want)
+				}
+				break
+			}
+			if act.Type != saga.ActDo && act.Type != saga.ActUndo {
+				b.Fatalf("unexpected action %+v", act)
+			}
+			o := saga.Outcome{Class: saga.Success}
+			if err := ordersaga.Call(ctx, p, act, in, &out); err != nil {
+				if !participants.IsRefusal(err) {
+					b.Fatal(err)
+				}
+				o = saga.Outcome{Class: saga.Refusal, Err: err.Error()}
+			}
+			st = saga.Record(def, st, act, o, now)
+		}
+	}
+}
+
+// BenchmarkSagaSucceeded: LockCart, ReserveStock, CreateSale, CommitReservation, CheckoutCart.
+func BenchmarkSagaSucceeded(b *testing.B) { benchSaga(b, 501, saga.ResultSucceeded) }
+
+// BenchmarkSagaRefused: LockCart, ReserveStock refused (no stock), UnlockCart.
+func BenchmarkSagaRefused(b *testing.B) { benchSaga(b, 502, saga.ResultCompensated) }
