@@ -27,6 +27,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,8 +101,9 @@ type Process struct {
 	ReadyURL string   `json:"readyURL"`
 	URL      string   `json:"url,omitempty"` // base URL of a service
 	PID      int      `json:"pid"`
-	// Binary is the modification time of Args[0] when the process started.
-	Binary time.Time `json:"binaryModTime"`
+	// Binary is the SHA-256 of Args[0] when the process started (Go builds are
+	// reproducible: the same sources give the same sum).
+	Binary string `json:"binarySHA256"`
 
 	exited chan struct{} // closed when a child of ours is reaped
 }
@@ -303,14 +306,14 @@ func (s *Stack) Ready(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Stale lists the running processes whose binary was rebuilt since they started.
+// Stale lists the running processes whose binary changed since they started.
 func (s *Stack) Stale() []string {
 	var out []string
 	for _, name := range s.order {
 		s.mu.Lock()
 		p := s.procs[name]
 		s.mu.Unlock()
-		if fi, err := os.Stat(p.Args[0]); err == nil && s.alive(p) && !fi.ModTime().Equal(p.Binary) {
+		if sum, err := fileSum(p.Args[0]); err == nil && s.alive(p) && sum != p.Binary {
 			out = append(out, name)
 		}
 	}
@@ -434,11 +437,11 @@ func (s *Stack) start(ctx context.Context, p *Process) error {
 	defer func() { _ = devNull.Close() }()
 	_, _ = fmt.Fprintf(logFile, "---- devstack: starting %s at %s\n", strings.Join(p.Args, " "), time.Now().Format(time.RFC3339))
 
-	fi, err := os.Stat(p.Args[0])
+	sum, err := fileSum(p.Args[0])
 	if err != nil {
 		return fmt.Errorf("devstack: %s: %w (make build)", p.Name, err)
 	}
-	p.Binary = fi.ModTime()
+	p.Binary = sum
 	cmd := exec.Command(p.Args[0], p.Args[1:]...) //nolint:gosec // our own binaries and flags
 	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Dir = s.opts.Dir
@@ -601,6 +604,19 @@ func getOK(ctx context.Context, url string) error {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	return nil
+}
+
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path) //nolint:gosec // our own binaries
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = f.Close() }()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func freePort(host string) (int, error) {

@@ -108,6 +108,9 @@ func Up(ctx context.Context, o Options) error {
 	}
 	timeout := fmt.Sprintf("--timeout=%s", o.Timeout)
 	o.say("waiting for both Orders")
+	if err := o.checkNotLost(ctx); err != nil {
+		return err
+	}
 	if err := o.kubectlShow(ctx, "wait", "--for=condition=Succeeded", "order/"+HappyOrder, timeout); err != nil {
 		o.hint(ctx, HappyOrder)
 		return err
@@ -143,7 +146,7 @@ func (o *Options) stack(ctx context.Context, clusterUID string) (*devstack.Stack
 		if sameCluster && s.Ready(ctx) == nil {
 			o.say("the demo runs already (manager pid %d): reusing it", s.PID(devstack.Manager))
 			for _, name := range s.Stale() {
-				o.say("bin/%s was rebuilt since it started: restarting it", name)
+				o.say("bin/%s changed since it started: restarting it", name)
 				if err := s.Restart(ctx, name); err != nil {
 					return nil, err
 				}
@@ -301,6 +304,24 @@ The demo runs. Carry on in this shell:
 Logs: %[7]s/{manager,carts,stocks,sales}.log
 Stop everything (manager, services, control plane): make demo-down
 `, rel(o.envFile()), filepath.Dir(o.Kubectl), HappyOrder, RollbackOrd, StoreID, ProductA, rel(o.stackDir()))
+}
+
+// checkNotLost fails fast when an Order already ended the other way than the demo
+// expects, which happens when the Orders were deleted and applied again over the same
+// services' data (cart a is then checked out already): waiting could not help.
+func (o *Options) checkNotLost(ctx context.Context) error {
+	for _, c := range []struct{ name, bad string }{{HappyOrder, "Failed Stalled"}, {RollbackOrd, "Succeeded Stalled"}} {
+		out, err := o.kubectlOut(ctx, "get", "order", c.name, "-o", "jsonpath={.status.phase}{\"|\"}{.status.lastError}")
+		if err != nil {
+			return err
+		}
+		phase, lastError, _ := strings.Cut(out, "|")
+		if phase != "" && strings.Contains(c.bad, phase) {
+			return fmt.Errorf("order %s is %s (%s): the demo's data no longer matches its Orders "+
+				"(were they deleted and applied again?); start over with `make demo-down && make demo`", c.name, phase, lastError)
+		}
+	}
+	return nil
 }
 
 // hint prints what helps when a wait timed out.
