@@ -115,9 +115,9 @@ func run(t *testing.T, stdin []byte, name string, args ...string) (stdout, stder
 	return o.String(), e.String(), err
 }
 
-func mustRun(t *testing.T, stdin []byte, name string, args ...string) string {
+func mustRun(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, _, err := run(t, stdin, name, args...)
+	out, _, err := run(t, nil, name, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +127,12 @@ func mustRun(t *testing.T, stdin []byte, name string, args ...string) string {
 // helmTemplate renders a chart (release name = chart name, as the docs install them).
 func helmTemplate(t *testing.T, chart, namespace string, set ...string) string {
 	t.Helper()
-	args := []string{"template", chart, filepath.Join(root, "charts", chart), "--namespace", namespace}
+	args := make([]string, 0, 5+2*len(set))
+	args = append(args, "template", chart, filepath.Join(root, "charts", chart), "--namespace", namespace)
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}
-	return mustRun(t, nil, helmPath(t), args...)
+	return mustRun(t, helmPath(t), args...)
 }
 
 // docs splits a multi-document YAML stream into its non-empty documents.
@@ -268,7 +269,7 @@ func TestLint(t *testing.T) {
 	helm := helmPath(t)
 	for _, c := range allCharts {
 		t.Run(c, func(t *testing.T) {
-			mustRun(t, nil, helm, "lint", "--strict", filepath.Join(root, "charts", c))
+			mustRun(t, helm, "lint", "--strict", filepath.Join(root, "charts", c))
 			bad := []string{"replicaCount=-1", "noSuchValue=1", "image.noSuchKey=x", "logFormat=xml", "resources.requests=3"}
 			if c == operator {
 				bad = append(bad, "saga.stepTimeout=5", "saga.maxAttempts=0", "participants.cartsURL=carts:8080",
@@ -308,7 +309,7 @@ func TestCRDMatchesConfig(t *testing.T) {
 	for _, base := range bases {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			show := "templates/crds/" + filepath.Base(base)
-			rendered := mustRun(t, nil, helmPath(t), "template", operator, filepath.Join(root, "charts", operator), "--show-only", show)
+			rendered := mustRun(t, helmPath(t), "template", operator, filepath.Join(root, "charts", operator), "--show-only", show)
 			var got, want map[string]any
 			if err := yaml.Unmarshal(docs(t, rendered)[0], &got); err != nil {
 				t.Fatal(err)
@@ -502,12 +503,12 @@ func TestInstall(t *testing.T) {
 		for _, s := range installs[c] {
 			args = append(args, "--set", s)
 		}
-		out := mustRun(t, nil, helm, args...)
+		out := mustRun(t, helm, args...)
 		if !strings.Contains(out, "STATUS: deployed") {
 			t.Errorf("helm install %s:\n%s", c, out)
 		}
 	}
-	out := mustRun(t, nil, helm, "list", "--kubeconfig", kc, "--namespace", ns, "--output", "json")
+	out := mustRun(t, helm, "list", "--kubeconfig", kc, "--namespace", ns, "--output", "json")
 	var releases []struct{ Name, Status, Chart string }
 	if err := yaml.Unmarshal([]byte(out), &releases); err != nil {
 		t.Fatal(err)
@@ -648,7 +649,7 @@ func TestParticipantBinaryAcceptsRenderedDeployment(t *testing.T) {
 			for i, a := range ctr.Args {
 				args[i] = rewrite(a)
 			}
-			env := []string{}
+			env := make([]string, 0, len(ctr.Env))
 			for _, e := range ctr.Env {
 				if e.ValueFrom != nil {
 					t.Fatalf("env %s comes from %v: extend the test to resolve it", e.Name, e.ValueFrom)
