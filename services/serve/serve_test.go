@@ -95,3 +95,26 @@ func TestRunDrainsInFlightRequestsThenCloses(t *testing.T) {
 		t.Fatalf("start line missing address or database:\n%s", logs.String())
 	}
 }
+
+func TestTokenFileConfig(t *testing.T) {
+	env := map[string]string{"TOKEN_FILE": "/a", "CARTS_TOKEN_FILE": "/b"}
+	c, err := ParseConfig("carts", nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.TokenFile != "/b" || c.Name != "carts" {
+		t.Fatalf("env config = %+v, %v", c, err)
+	}
+	c, err = ParseConfig("sales", []string{"--token-file=/c"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.TokenFile != "/c" {
+		t.Fatalf("flag config = %+v, %v", c, err)
+	}
+	if c, _ := ParseConfig("sales", nil, func(string) string { return "" }, io.Discard); c.TokenFile != "" {
+		t.Fatalf("default token file %q", c.TokenFile)
+	}
+	// A token file that cannot be read stops the start: a service never runs open by mistake.
+	cfg := Config{Name: "carts", Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), "x.db"), TokenFile: filepath.Join(t.TempDir(), "absent")}
+	err = Run(context.Background(), cfg, slog.New(slog.DiscardHandler), func(string, *slog.Logger) (Service, error) {
+		return &fakeService{slow: make(chan struct{})}, nil
+	}, func(net.Addr) { t.Error("listening with an unreadable token file") })
+	if err == nil {
+		t.Fatal("Run started with an unreadable token file")
+	}
+}
