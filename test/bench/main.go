@@ -20,7 +20,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -183,6 +185,29 @@ func run(ctx context.Context, c config, defaults manager.Options) (*report, erro
 	}); err != nil {
 		return nil, err
 	}
+	// The API server's profile while it only creates Orders: what makes a CR write dear.
+	profDoneRaw := make(chan error, 1)
+	stopRaw := make(chan struct{})
+	go func() {
+		profDoneRaw <- rep.profileAPIServerTo(ctx, cs, 5, "apiserver-creates-cpu.pprof", &rep.apiCreateTop)
+		close(stopRaw)
+	}()
+	var rawSeq atomic.Int64
+	_ = parallel(c.Conc, c.Conc, func(int) error {
+		for {
+			select {
+			case <-stopRaw:
+				return nil
+			default:
+			}
+			if err := cl.Create(ctx, rawOrder(int(1_000_000+rawSeq.Add(1)))); err != nil {
+				return err
+			}
+		}
+	})
+	if err := <-profDoneRaw; err != nil {
+		log.Printf("apiserver profile: %v", err)
+	}
 	log.Printf("raw: %.0f ConfigMaps/s, %.0f Orders/s (no controller), %.0f ConfigMaps/s unthrottled", rep.rawCM, rep.rawOrders, rep.rawCMUnthrottled)
 	if err := cl.DeleteAllOf(ctx, &sagav1.Order{}, client.InNamespace(rawNS)); err != nil {
 		return nil, err
@@ -292,6 +317,7 @@ func run(ctx context.Context, c config, defaults manager.Options) (*report, erro
 	}
 	rep.memory = append(rep.memory, memPoint(m, refused.OrdersInCluster, "after the refused run"))
 	rep.orderJSONBytes = orderSize(ctx, cl)
+	rep.cachedOrderBytes = cachedOrderBytes(ctx, cl)
 
 	if c.Steps1 {
 		m.stop()
@@ -332,8 +358,26 @@ func rateText(r float64) string {
 
 func memPoint(m *managerProc, orders int, what string) memSample {
 	time.Sleep(time.Second)
+	_, _ = httpGet(m.pprofURL + "/heap?gc=1") // a full GC first, so that the heap holds only live objects
 	s, _ := m.stats()
 	return memSample{Orders: orders, What: what, RSSMB: s.RSSMB, HeapInuseMB: s.HeapInMB}
+}
+
+// cachedOrderBytes is the live heap that one Order decoded as the informer holds it costs
+// (a typed sagav1.Order with its managed fields), measured in this process.
+func cachedOrderBytes(ctx context.Context, cl client.Client) float64 {
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	l := &sagav1.OrderList{}
+	if err := cl.List(ctx, l, client.InNamespace(benchNS)); err != nil || len(l.Items) == 0 {
+		return 0
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	n := len(l.Items)
+	runtime.KeepAlive(l)
+	return float64(int64(ms1.HeapAlloc)-int64(ms0.HeapAlloc)) / float64(n)
 }
 
 // orderSize is the mean JSON size of a finished Order, a proxy of what the informer holds.
@@ -398,22 +442,28 @@ func (rep *report) profile(ctx context.Context, m *managerProc, secs int) error 
 // profileAPIServer takes a CPU profile of the kube-apiserver over secs, through its
 // /debug/pprof (the admin client is allowed), and keeps its top functions.
 func (rep *report) profileAPIServer(ctx context.Context, cs *kubernetes.Clientset, secs int) error {
+	return rep.profileAPIServerTo(ctx, cs, secs, "apiserver-cpu.pprof", &rep.apiTop)
+}
+
+func (rep *report) profileAPIServerTo(ctx context.Context, cs *kubernetes.Clientset, secs int, file string, tops *[]string) error {
 	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/debug/pprof/profile").
 		Param("seconds", fmt.Sprint(secs)).Timeout(time.Duration(secs+60) * time.Second).DoRaw(ctx)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(rep.dir, "apiserver-cpu.pprof")
+	path := filepath.Join(rep.dir, file)
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		return err
 	}
-	rep.apiProfile = path
+	if file == "apiserver-cpu.pprof" {
+		rep.apiProfile = path
+	}
 	for _, args := range [][]string{{"-top", "-nodecount=25"}, {"-top", "-cum", "-nodecount=60"}} {
 		out, err := exec.Command("go", append(append([]string{"tool", "pprof"}, args...), path)...).Output()
 		if err != nil {
 			return fmt.Errorf("go tool pprof: %w", err)
 		}
-		rep.apiTop = append(rep.apiTop, trimPprof(string(out)))
+		*tops = append(*tops, trimPprof(string(out)))
 	}
 	return nil
 }

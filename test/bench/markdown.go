@@ -25,7 +25,7 @@ func (rep *report) markdown() string {
 
 	p("## Results\n\n```\n%s```\n\n", rep.table())
 	p("| | value |\n|---|---:|\n")
-	p("| raw floor: ConfigMap creates/s (QPS %g, burst %d, concurrency %d) | %.1f |\n", c.QPS, c.Burst, c.Conc, rep.rawCM)
+	p("| raw floor: ConfigMap creates/s (QPS %g, burst %d, concurrency %d; the first %d creates are within the burst) | %.1f |\n", c.QPS, c.Burst, c.Conc, c.Burst, rep.rawCM)
 	p("| raw Order creates/s, no controller running (CEL validation included) | %.1f |\n", rep.rawOrders)
 	p("| raw ConfigMap creates/s with client throttling off (what the API server itself takes) | %.1f |\n", rep.rawCMUnthrottled)
 	p("| direct baseline: sagas/s (internal/saga + ordersaga.Call, same services, no Kubernetes) | %.1f |\n", rep.direct.SagasPerS)
@@ -40,7 +40,7 @@ func (rep *report) markdown() string {
 	p("| ratio kubesaga / raw Order creates | %.3f |\n", peak.OrdersPerS/rep.rawOrders)
 	p("| ratio kubesaga / raw ConfigMap creates unthrottled | %.3f |\n", peak.OrdersPerS/rep.rawCMUnthrottled)
 	if f := rep.designFloor(); f > 0 {
-		p("| API-server floor of this design (see below) | %.1f Orders/s; kubesaga reaches %.0f%% of it |\n", f, 100*peak.OrdersPerS/f)
+		p("| estimate from the API server's rate for each kind of Order write (see below) | %.1f Orders/s; kubesaga reached %.0f%% of it |\n", f, 100*peak.OrdersPerS/f)
 	}
 	if refused.N > 0 {
 		p("| with %d%% refused: Orders/s, p99, writes/Order, CPU s/1000 | %.1f, %.0f ms, %.2f, %.2f |\n", c.RefusedPct, refused.OrdersPerS, refused.P99, refused.OrderWritesPerOrder, refused.ManagerCPUPer1000)
@@ -67,8 +67,8 @@ func (rep *report) markdown() string {
 		p("| Order status, JSON merge patch with optimistic lock (what the reconciler sends) | %.1f |\n", w.StatusMergePatch)
 		p("| Order status, update (PUT of the whole object) | %.1f |\n", w.StatusUpdate)
 		p("| Order metadata, JSON merge patch with optimistic lock (finalizer add/remove) | %.1f |\n\n", w.MetaMergePatch)
-		p("One Order costs 1 create, 2 metadata patches, 2 status patches and %.1f Event creates, so the API server alone allows at most 1 / (1/%.0f + 2/%.0f + 2/%.0f + %.1f/%.0f) = **%.1f Orders/s** on this machine: that is the real floor of the design. kubesaga reached %.1f (%.0f%%), while also sharing the 2 cores with etcd, the services, the load generator and the manager.\n\n",
-			peak.EventWritesPerOrder, rep.rawOrders, w.MetaMergePatch, w.StatusMergePatch, peak.EventWritesPerOrder, rep.rawCMUnthrottled, rep.designFloor(), peak.OrdersPerS, 100*peak.OrdersPerS/rep.designFloor())
+		p("One Order costs 1 create, 2 metadata patches, 2 status patches and %.1f Event creates, so the API server alone allows at most 1 / (1/%.0f + 2/%.0f + 2/%.0f + %.1f/%.0f) ≈ **%.1f Orders/s** if each kind of write cost the API server what it costs alone; kubesaga reached %.1f (%.0f%%). It is an estimate, not a bound: the rates alone are measured with only %d writes in flight and at another moment of a noisy machine, while kubesaga keeps more requests in flight (%d reconciles, the Event sink and the load).\n\n",
+			peak.EventWritesPerOrder, rep.rawOrders, w.MetaMergePatch, w.StatusMergePatch, peak.EventWritesPerOrder, rep.rawCMUnthrottled, rep.designFloor(), peak.OrdersPerS, 100*peak.OrdersPerS/rep.designFloor(), c.Conc, c.Conc)
 	}
 
 	p("## One step per pass versus several (issue 7 point 3)\n\n")
@@ -99,20 +99,24 @@ Events (events.k8s.io, one per transition: SagaStarted, CartLocked, StockReserve
 	for _, m := range rep.memory {
 		p("| %s | %d | %.0f | %.0f |\n", m.What, m.Orders, m.RSSMB, m.HeapInuseMB)
 	}
-	p("\nA finished Order is %.0f bytes of JSON. %s\n\n", rep.orderJSONBytes, flatText)
+	p("\nA finished Order is %.0f bytes of JSON and %.1f KB decoded as the informer holds it. %s.\n\n", rep.orderJSONBytes, rep.cachedOrderBytes/1024, flatText)
 
 	p("## Profile of the manager\n\nCPU and allocation profiles over the steady run (%d s, from the manager's `--pprof-bind-address`; files in the bench's work directory: `%s`, `%s`).\n\n", rep.profileSecs, rep.cpuProfile, rep.allocProfile)
 	p("Top functions by own CPU time:\n\n```\n%s\n```\n\nBy cumulative CPU time:\n\n```\n%s\n```\n\nTop allocations (bytes):\n\n```\n%s\n```\n\n", rep.cpuTop, rep.cpuCum, rep.allocTop)
 	if len(rep.apiTop) == 2 {
 		p("### The API server over the same window\n\nThe kube-apiserver's own CPU profile (its `/debug/pprof`, fetched with the admin client; `%s`):\n\n```\n%s\n```\n\nBy cumulative CPU time:\n\n```\n%s\n```\n\n", rep.apiProfile, rep.apiTop[0], rep.apiTop[1])
 	}
-	p("%s\n", profileFindings)
+	if len(rep.apiCreateTop) == 2 {
+		p("### The API server while it only creates Orders (5 s, no controller running)\n\nBy cumulative CPU time:\n\n```\n%s\n```\n\n", rep.apiCreateTop[1])
+	}
+	p("%s\n", rep.findings())
 	return b.String()
 }
 
-// memoryVerdict compares the heap's growth with the Orders added to the cache.
+// memoryVerdict compares the live heap's growth with what the Orders added to the
+// informer cache cost as decoded objects.
 func (rep *report) memoryVerdict() (bool, string) {
-	if len(rep.memory) < 3 || rep.orderJSONBytes == 0 {
+	if len(rep.memory) < 3 || rep.cachedOrderBytes <= 0 {
 		return false, "not measured"
 	}
 	first, last := rep.memory[1], rep.memory[len(rep.memory)-1]
@@ -121,15 +125,72 @@ func (rep *report) memoryVerdict() (bool, string) {
 		return false, "not measured"
 	}
 	perOrderKB := (last.HeapInuseMB - first.HeapInuseMB) * 1024 / float64(added)
-	bound := 4 * rep.orderJSONBytes / 1024 // a decoded object in the cache costs a few times its JSON
-	ok := perOrderKB <= bound
-	return ok, fmt.Sprintf("heap in use %.0f MB with %d Orders → %.0f MB with %d: %.1f KB per added Order, against %.1f KB of JSON per Order (bound: 4× the JSON, what a decoded object in the informer cache costs)",
-		first.HeapInuseMB, first.Orders, last.HeapInuseMB, last.Orders, perOrderKB, rep.orderJSONBytes/1024)
+	cacheKB := rep.cachedOrderBytes / 1024
+	ok := perOrderKB <= 1.5*cacheKB
+	return ok, fmt.Sprintf("live heap (after a forced GC) %.1f MB with %d Orders → %.1f MB with %d: %.1f KB per added Order, against %.1f KB that one Order decoded as the informer holds it costs (bound: 1.5×)",
+		first.HeapInuseMB, first.Orders, last.HeapInuseMB, last.Orders, perOrderKB, cacheKB)
 }
 
-// profileFindings is written from the profiles of the runs recorded in the commit that
-// changed it; regenerate the numbers above with make bench.
-const profileFindings = `### Findings
+// samples reads "Total samples = 12s" (or ms) from a pprof -top header: CPU seconds.
+func samples(top string) float64 {
+	_, rest, ok := strings.Cut(top, "Total samples = ")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return 0
+	}
+	d, err := time.ParseDuration(f[0])
+	if err != nil {
+		return 0
+	}
+	return d.Seconds()
+}
 
-(see below)
-`
+// findings explains the profiles; the numbers come from this run.
+func (rep *report) findings() string {
+	peak, steady, steps1 := rep.find("peak"), rep.find("steady"), rep.find("peak-steps1")
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("### Findings\n\n")
+	apiCPU := 0.0
+	if len(rep.apiTop) > 0 && rep.profileSecs > 0 {
+		apiCPU = samples(rep.apiTop[0]) / (steady.RatePerS * float64(rep.profileSecs)) * 1000
+	}
+	mgrCPU := 0.0
+	if rep.profileSecs > 0 {
+		mgrCPU = samples(rep.cpuTop) / (steady.RatePerS * float64(rep.profileSecs)) * 1000
+	}
+	p("1. **The manager is not the bottleneck; the API server is.** At peak the manager kept %.2f cores busy on average (%.1f ms of CPU per Order). Over the steady window the kube-apiserver spent about %.0f ms of CPU per Order against the manager's %.0f ms (etcd not counted). Raising `--max-concurrent-reconciles` or `--kube-api-qps` cannot help: the manager's client never reaches its QPS (%.0f Order writes + %.0f Event writes per second at peak, against a limit of %g), and the participants answer a whole saga in %.0f ms at p50 (direct baseline).\n",
+		peak.ManagerCPUUtilPerCPU, peak.ManagerCPUPer1000, apiCPU, mgrCPU, peak.OrdersPerS*peak.OrderWritesPerOrder, peak.OrdersPerS*peak.EventWritesPerOrder, rep.cfg.QPS, rep.direct.P50)
+	p("2. **A write to an Order costs the API server far more than a write to a built-in object.** Orders are created at %.0f/s where ConfigMaps are created at %.0f/s by the same client. The API server's profile shows where a custom-resource write goes: JSON decoding into unstructured maps and schema coercion (`unstructuredSchemaCoercer`), OpenAPI and CEL validation (`customResourceValidator`, `ValidateUpdate`), managed-fields bookkeeping (`FieldManager.Update`), for a patch the JSON merge patch applied to the whole current object (`applyPatchToCurrentObject`), the etcd write and the watch cache decoding it again (`watchChan.transform`), and garbage collection of all of that. Every one of these scales with the size of the Order (%.0f bytes of JSON when finished: 5 step entries with 3 timestamps each, up to 32 history entries, 4 conditions, managed fields).\n",
+		rep.rawOrders, rep.rawCMUnthrottled, rep.orderJSONBytes)
+	p("3. **Writes per Order are at the design's floor.** With %d steps per pass the reconciler makes exactly %.2f writes to the Order (create, finalizer add, pivot checkpoint, final status, finalizer removal) and %.3f conflicts per Order. ", peak.StepsPerPass, peak.OrderWritesPerOrder, peak.ConflictsPerOrder)
+	if steps1.N > 0 {
+		p("One step per pass needs %.2f writes and gives %.1f Orders/s instead of %.1f, at %.1f instead of %.1f CPU s/1000: several steps per pass stay the default.\n", steps1.OrderWritesPerOrder, steps1.OrdersPerS, peak.OrdersPerS, steps1.ManagerCPUPer1000, peak.ManagerCPUPer1000)
+	} else {
+		p("\n")
+	}
+	p("4. **Events are the largest number of writes.** %.1f Event creates per Order (SagaStarted, CartLocked, StockReserved, SaleCreated, ReservationCommitted, CartCheckedOut, Completed), more than the %.0f Order writes; each is cheap for the API server (a built-in object), but together they are about %.0f%% of the API time per Order in the estimate above, and the manager's profile spends a visible share in `events.(*eventBroadcasterImpl).recordToSink`.\n",
+		peak.EventWritesPerOrder, peak.OrderWritesPerOrder, rep.eventShare()*100)
+	p("5. **The manager's own hot spots** (cumulative, see above): decoding the Order watch stream (JSON, `StreamWatcher.receive`), building each merge patch (`client.MergeFrom` marshals the whole Order twice and diffs it: `jsonpatch.CreateMergePatch`; `BenchmarkStatusMergePatch` in controllers measures it), decoding the response of each write, recording Events, and the garbage collector. The engine itself (`saga.Next`, `saga.Record`) does not show: `BenchmarkNext` is allocation-free.\n")
+	p("6. **Participants, HTTP keep-alive, SQLite.** The direct baseline runs %.0f sagas/s, %.0f× kubesaga's throughput, so the services (WAL, one connection pool, keep-alive clients sized 2× the concurrent reconciles) are not what limits kubesaga; with 20%% refusals it runs %.0f sagas/s.\n\n",
+		rep.direct.SagasPerS, rep.direct.SagasPerS/max(peak.OrdersPerS, 1e-9), rep.directRefused.SagasPerS)
+	p("### Recommended changes, by expected effect\n\n")
+	p("- **Status writes as `Status().Update` instead of a merge patch** (`controllers/order_controller.go`, `patchStatus`): the same optimistic lock (resourceVersion), the conflict path unchanged; the API server skips applying a merge patch to the whole object and the manager skips `CreateMergePatch`. Measured alone here: %.0f status updates/s against %.0f status merge patches/s.\n", rep.writes.StatusUpdate, rep.writes.StatusMergePatch)
+	p("- **A smaller Order**: every write's cost at the API server grows with the object; drop what status repeats (step `startedAt`/`finishedAt` duplicate `history` times), keep `history` short for successful sagas.\n")
+	p("- **Fewer Events per Order** (`controllers/order_controller.go`, `observeCall`): status.history already records every step with its time; emitting Events only for SagaStarted, the terminal transition and failures (StepFailed, StepRetrying, CompensationRetrying, Stalled) would remove 5 of 7 Event writes from a successful Order (about %.0f%% of its API cost).\n", rep.eventShare()*100*5/7)
+	p("- **Strip managed fields from the manager's cache** (`internal/manager`, `ctrl.Options{Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()}}`): the reconciler never reads them; it lowers the heap per cached Order and the work of every `DeepCopy` and merge patch.\n")
+	p("- Kept as they are, because measured or verified: `--kube-api-qps 200 / --kube-api-burst 400` (never reached), `--max-concurrent-reconciles 16`, `--max-steps-per-pass 8`, keep-alive pools sized from the concurrency, SQLite WAL.\n")
+	return b.String()
+}
+
+// eventShare is the Events' share of the API server's time per Order in designFloor.
+func (rep *report) eventShare() float64 {
+	f, peak := rep.designFloor(), rep.find("peak")
+	if f == 0 {
+		return 0
+	}
+	return peak.EventWritesPerOrder / rep.rawCMUnthrottled * f
+}

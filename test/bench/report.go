@@ -30,12 +30,14 @@ type report struct {
 	memory                             []memSample
 	orderJSONBytes                     float64
 	writes                             writeRates
+	cachedOrderBytes                   float64
 
 	profileSecs              int
 	cpuProfile, allocProfile string
 	cpuTop, cpuCum, allocTop string
 	apiProfile               string
 	apiTop                   []string
+	apiCreateTop             []string
 }
 
 // designFloor is the Orders/s the API server allows for this design, from the rates of
@@ -117,10 +119,11 @@ func (rep *report) json() map[string]any {
 		"runs":                            rep.runs,
 		"memory":                          rep.memory,
 		"order_write_rates":               rep.writes,
-		"api_design_floor_orders_per_s":   round(rep.designFloor(), 1),
-		"ratio_orders_to_design_floor":    round(peak.OrdersPerS/max(rep.designFloor(), 1e-9), 3),
+		"api_estimate_orders_per_s":       round(rep.designFloor(), 1),
+		"ratio_orders_to_api_estimate":    round(peak.OrdersPerS/max(rep.designFloor(), 1e-9), 3),
 		"ratio_orders_to_raw_orders":      round(peak.OrdersPerS/rep.rawOrders, 3),
 		"ratio_orders_to_raw_unthrottled": round(peak.OrdersPerS/rep.rawCMUnthrottled, 3),
+		"cached_order_bytes":              round(rep.cachedOrderBytes, 0),
 		"order_json_bytes":                round(rep.orderJSONBytes, 0),
 	}
 }
