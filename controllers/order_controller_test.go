@@ -19,7 +19,10 @@ import (
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
-const store = int64(101)
+const (
+	store     = int64(101)
+	validCart = "6f1c1f52-8f8e-4b2b-9d0a-2a8c6b1e0c11"
+)
 
 var _ = Describe("Order saga", func() {
 	AfterEach(func() {
@@ -391,21 +394,25 @@ var _ = Describe("Order saga", func() {
 		})
 	})
 
-	DescribeTable("refuses invalid Orders with a message naming the field",
-		func(spec sagav1.OrderSpec, want string) {
+	DescribeTable("refuses invalid Orders with a message naming the field and the rule",
+		func(spec sagav1.OrderSpec, wants ...string) {
 			o := &sagav1.Order{ObjectMeta: metav1.ObjectMeta{GenerateName: "invalid-", Namespace: testNamespace}, Spec: spec}
 			err := k8sClient.Create(ctx, o)
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
-			Expect(err.Error()).To(ContainSubstring(want))
+			for _, want := range wants {
+				Expect(err.Error()).To(ContainSubstring(want))
+			}
 		},
-		Entry("cartId not a UUID", sagav1.OrderSpec{CartID: "cart-1", StoreID: 1}, "spec.cartId"),
-		Entry("cartId missing", sagav1.OrderSpec{StoreID: 1}, "spec.cartId"),
-		Entry("storeId zero", sagav1.OrderSpec{CartID: "6f1c1f52-8f8e-4b2b-9d0a-2a8c6b1e0c11", StoreID: 0}, "spec.storeId"),
-		Entry("storeId negative", sagav1.OrderSpec{CartID: "6f1c1f52-8f8e-4b2b-9d0a-2a8c6b1e0c11", StoreID: -3}, "spec.storeId"),
-		Entry("unknown deletionPolicy", sagav1.OrderSpec{CartID: "6f1c1f52-8f8e-4b2b-9d0a-2a8c6b1e0c11", StoreID: 1,
-			DeletionPolicy: "Forget"}, "spec.deletionPolicy"),
-		Entry("timeout not a duration", sagav1.OrderSpec{CartID: "6f1c1f52-8f8e-4b2b-9d0a-2a8c6b1e0c11", StoreID: 1,
-			Timeout: &metav1.Duration{Duration: -time.Second}}, "spec.timeout"),
+		Entry("cartId not a UUID", sagav1.OrderSpec{CartID: "cart-1", StoreID: 1}, "spec.cartId", "uuid"),
+		Entry("cartId empty", sagav1.OrderSpec{StoreID: 1}, "spec.cartId", "uuid"),
+		Entry("storeId zero", sagav1.OrderSpec{CartID: validCart, StoreID: 0}, "spec.storeId", "greater than or equal to 1"),
+		Entry("storeId negative", sagav1.OrderSpec{CartID: validCart, StoreID: -3}, "spec.storeId", "greater than or equal to 1"),
+		Entry("unknown deletionPolicy", sagav1.OrderSpec{CartID: validCart, StoreID: 1, DeletionPolicy: "Forget"},
+			"spec.deletionPolicy", `supported values: "Retain", "Compensate"`),
+		Entry("negative timeout", sagav1.OrderSpec{CartID: validCart, StoreID: 1, Timeout: &metav1.Duration{Duration: -time.Second}},
+			"spec.timeout", "should match"),
+		Entry("zero timeout", sagav1.OrderSpec{CartID: validCart, StoreID: 1, Timeout: &metav1.Duration{}},
+			"spec.timeout", "timeout must be a positive duration"),
 	)
 
 	It("refuses to change an Order's spec", func() {
