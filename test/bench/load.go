@@ -245,7 +245,8 @@ func (t *tracker) wait(ctx context.Context, names []string, timeout time.Duratio
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d Orders not finished, %d finished but still holding the finalizer, after %s", left, len(names), unreleased, timeout)
+			return fmt.Errorf("%d of %d Orders not finished, %d finished but still holding the finalizer, after %s",
+				left, len(names), unreleased, timeout)
 		}
 		select {
 		case <-ctx.Done():

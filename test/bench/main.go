@@ -62,7 +62,8 @@ func main() {
 
 	var c config
 	flag.IntVar(&c.N, "n", 2000, "Orders per kubesaga scenario (and objects/sagas for the raw and direct baselines)")
-	flag.IntVar(&c.Conc, "concurrency", defaults.MaxConcurrentReconciles, "concurrency of the load and of the manager (--max-concurrent-reconciles)")
+	flag.IntVar(&c.Conc, "concurrency", defaults.MaxConcurrentReconciles,
+		"concurrency of the load and of the manager (--max-concurrent-reconciles)")
 	flag.Float64Var(&c.QPS, "qps", defaults.KubeAPIQPS, "client QPS, for the load client and the manager (--kube-api-qps)")
 	flag.IntVar(&c.Burst, "burst", defaults.KubeAPIBurst, "client burst, for the load client and the manager (--kube-api-burst)")
 	flag.IntVar(&c.RefusedPct, "refused-pct", 20, "percentage of refused Orders in the compensation scenario")
@@ -97,6 +98,7 @@ func main() {
 	}
 }
 
+//nolint:gocyclo,lll // one linear script of the benchmark's phases, in order
 func run(ctx context.Context, c config, defaults manager.Options) (*report, error) {
 	rep := &report{cfg: c, started: time.Now(), defaultSteps: defaults.MaxStepsPerPass}
 	dir := c.WorkDir

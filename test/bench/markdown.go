@@ -6,6 +6,7 @@ import (
 	"time"
 )
 
+//nolint:lll // report prose and table rows are long by nature
 func (rep *report) markdown() string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -115,6 +116,8 @@ Events (events.k8s.io, one per transition: SagaStarted, CartLocked, StockReserve
 
 // memoryVerdict compares the live heap's growth with what the Orders added to the
 // informer cache cost as decoded objects.
+//
+//nolint:lll // report prose is long by nature
 func (rep *report) memoryVerdict() (bool, string) {
 	if len(rep.memory) < 3 || rep.cachedOrderBytes <= 0 {
 		return false, "not measured"
@@ -149,6 +152,8 @@ func samples(top string) float64 {
 }
 
 // findings explains the profiles; the numbers come from this run.
+//
+//nolint:lll // report prose is long by nature
 func (rep *report) findings() string {
 	peak, steady, steps1 := rep.find("peak"), rep.find("steady"), rep.find("peak-steps1")
 	var b strings.Builder

@@ -60,6 +60,7 @@ func (rep *report) find(name string) *runResult {
 	return &runResult{}
 }
 
+//nolint:lll // table rows are long by nature
 func (rep *report) table() string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
