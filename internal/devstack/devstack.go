@@ -44,6 +44,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kubesaga/kubesaga/internal/faultproxy"
 )
 
 // Process names. Services are the participants; Manager is the operator.
@@ -81,6 +83,17 @@ type Options struct {
 	Kubeconfig string
 	// ManagerArgs are extra manager flags, e.g. --backoff-base=100ms.
 	ManagerArgs []string
+	// ManagerReplicas is the number of manager processes; default 1. The first is named
+	// "manager" and uses Ports.ManagerMetrics and Ports.ManagerProbe; the others are
+	// "manager-2", "manager-3", ... on free ports (ManagerNames lists them). More than
+	// one only makes sense with --leader-elect in ManagerArgs.
+	ManagerReplicas int
+	// TokenFile, when set, is passed as --token-file to the services (which then
+	// require the bearer token it holds) and to the manager (which sends it).
+	TokenFile string
+	// Proxied lists services that the manager reaches through a faultproxy.Proxy run in
+	// the calling process (Stack.Proxy), to slow or cut its calls. Not with Detach.
+	Proxied []string
 	// Detach starts the processes in sessions of their own, so that they outlive the
 	// caller (make demo). Otherwise they are killed when the caller dies (tests).
 	Detach bool
@@ -110,10 +123,12 @@ type Process struct {
 
 // Stack is a running set of processes.
 type Stack struct {
-	opts  Options
-	mu    sync.Mutex
-	procs map[string]*Process
-	order []string
+	opts     Options
+	mu       sync.Mutex
+	procs    map[string]*Process
+	order    []string
+	managers []string
+	proxies  map[string]*faultproxy.Proxy
 }
 
 type state struct {
@@ -155,6 +170,17 @@ func (o *Options) defaults() error {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.ManagerReplicas <= 0 {
+		o.ManagerReplicas = 1
+	}
+	if o.TokenFile != "" {
+		if o.TokenFile, err = filepath.Abs(o.TokenFile); err != nil {
+			return err
+		}
+	}
+	if len(o.Proxied) > 0 && o.Detach {
+		return errors.New("devstack: Options.Proxied runs proxies in the calling process: not with Detach")
+	}
 	for _, p := range []*int{&o.Ports.Carts, &o.Ports.Stocks, &o.Ports.Sales, &o.Ports.ManagerMetrics, &o.Ports.ManagerProbe} {
 		if *p == 0 {
 			if *p, err = freePort(o.Host); err != nil {
@@ -178,34 +204,71 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, err
 	}
-	s := &Stack{opts: opts, procs: map[string]*Process{}}
+	s := &Stack{opts: opts, procs: map[string]*Process{}, proxies: map[string]*faultproxy.Proxy{}}
 	ports := map[string]int{Carts: opts.Ports.Carts, Stocks: opts.Ports.Stocks, Sales: opts.Ports.Sales}
 	for _, name := range Services {
 		addr := net.JoinHostPort(opts.Host, strconv.Itoa(ports[name]))
-		s.add(&Process{
-			Name: name,
-			Args: []string{filepath.Join(opts.BinDir, name),
-				"--addr=" + addr, "--db=" + filepath.Join(opts.Dir, name+".db"), "--log-format=text"},
-			URL:      "http://" + addr,
-			ReadyURL: "http://" + addr + "/readyz",
-		})
+		args := []string{filepath.Join(opts.BinDir, name),
+			"--addr=" + addr, "--db=" + filepath.Join(opts.Dir, name+".db"), "--log-format=text"}
+		if opts.TokenFile != "" {
+			args = append(args, "--token-file="+opts.TokenFile)
+		}
+		s.add(&Process{Name: name, Args: args, URL: "http://" + addr, ReadyURL: "http://" + addr + "/readyz"})
+	}
+	managerURL := map[string]string{}
+	for _, name := range Services {
+		managerURL[name] = s.procs[name].URL
+	}
+	for _, name := range opts.Proxied {
+		p, ok := s.procs[name]
+		if !ok {
+			s.closeProxies()
+			return nil, fmt.Errorf("devstack: Options.Proxied: no service %q", name)
+		}
+		px, err := faultproxy.Start(net.JoinHostPort(opts.Host, "0"), strings.TrimPrefix(p.URL, "http://"))
+		if err != nil {
+			s.closeProxies()
+			return nil, fmt.Errorf("devstack: proxy for %s: %w", name, err)
+		}
+		s.proxies[name] = px
+		managerURL[name] = px.URL()
+		opts.logf("%s is reached by the manager through a fault proxy at %s", name, px.URL())
 	}
 	if opts.Kubeconfig != "" {
-		probe := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Ports.ManagerProbe))
-		args := make([]string, 0, 7+len(opts.ManagerArgs))
-		args = append(args, filepath.Join(opts.BinDir, Manager),
-			"--carts-url="+s.procs[Carts].URL, "--stocks-url="+s.procs[Stocks].URL, "--sales-url="+s.procs[Sales].URL,
-			"--metrics-bind-address="+net.JoinHostPort(opts.Host, strconv.Itoa(opts.Ports.ManagerMetrics)),
-			"--health-probe-bind-address="+probe,
-			"--log-format=text",
-		)
-		s.add(&Process{
-			Name:     Manager,
-			Args:     append(args, opts.ManagerArgs...),
-			Env:      []string{"KUBECONFIG=" + opts.Kubeconfig},
-			URL:      "http://" + net.JoinHostPort(opts.Host, strconv.Itoa(opts.Ports.ManagerMetrics)),
-			ReadyURL: "http://" + probe + "/readyz",
-		})
+		for i := range opts.ManagerReplicas {
+			metrics, probe := opts.Ports.ManagerMetrics, opts.Ports.ManagerProbe
+			if i > 0 {
+				var err error
+				if metrics, err = freePort(opts.Host); err == nil {
+					probe, err = freePort(opts.Host)
+				}
+				if err != nil {
+					s.closeProxies()
+					return nil, err
+				}
+			}
+			probeAddr := net.JoinHostPort(opts.Host, strconv.Itoa(probe))
+			metricsAddr := net.JoinHostPort(opts.Host, strconv.Itoa(metrics))
+			args := make([]string, 0, 8+len(opts.ManagerArgs))
+			args = append(args, filepath.Join(opts.BinDir, Manager),
+				"--carts-url="+managerURL[Carts], "--stocks-url="+managerURL[Stocks], "--sales-url="+managerURL[Sales],
+				"--metrics-bind-address="+metricsAddr,
+				"--health-probe-bind-address="+probeAddr,
+				"--log-format=text",
+			)
+			if opts.TokenFile != "" {
+				args = append(args, "--token-file="+opts.TokenFile)
+			}
+			name := ManagerName(i)
+			s.add(&Process{
+				Name:     name,
+				Args:     append(args, opts.ManagerArgs...),
+				Env:      []string{"KUBECONFIG=" + opts.Kubeconfig},
+				URL:      "http://" + metricsAddr,
+				ReadyURL: "http://" + probeAddr + "/readyz",
+			})
+			s.managers = append(s.managers, name)
+		}
 	}
 	for _, name := range s.order {
 		if err := s.start(ctx, s.procs[name]); err != nil {
@@ -235,9 +298,12 @@ func Attach(dir string, opts Options) (*Stack, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	s := &Stack{opts: opts, procs: map[string]*Process{}}
+	s := &Stack{opts: opts, procs: map[string]*Process{}, proxies: map[string]*faultproxy.Proxy{}}
 	for _, p := range st.Processes {
 		s.add(p)
+		if p.Name == Manager || strings.HasPrefix(p.Name, Manager+"-") {
+			s.managers = append(s.managers, p.Name)
+		}
 	}
 	return s, nil
 }
@@ -388,10 +454,85 @@ func (s *Stack) Stop() error {
 	for _, name := range s.order {
 		_ = os.Remove(filepath.Join(s.opts.Dir, name+".pid"))
 	}
+	s.closeProxies()
 	if len(errs) == 0 {
 		_ = os.Remove(filepath.Join(s.opts.Dir, StateFile))
 	}
 	return errors.Join(errs...)
+}
+
+// ManagerName is the name of the i-th manager replica (from 0): manager, manager-2, ...
+func ManagerName(i int) string {
+	if i == 0 {
+		return Manager
+	}
+	return fmt.Sprintf("%s-%d", Manager, i+1)
+}
+
+// ManagerNames lists the manager replicas of the stack.
+func (s *Stack) ManagerNames() []string { return append([]string(nil), s.managers...) }
+
+// Proxy returns the fault proxy in front of a service listed in Options.Proxied, or nil.
+func (s *Stack) Proxy(name string) *faultproxy.Proxy {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proxies[name]
+}
+
+func (s *Stack) closeProxies() {
+	s.mu.Lock()
+	proxies := s.proxies
+	s.proxies = map[string]*faultproxy.Proxy{}
+	s.mu.Unlock()
+	for _, px := range proxies {
+		_ = px.Close()
+	}
+}
+
+// IsLeader reports whether the named manager replica holds the leader election lease,
+// as its metrics endpoint tells (controller-runtime's leader_election_master_status
+// gauge is 1 on the leader only). A replica that does not answer is not the leader.
+func (s *Stack) IsLeader(ctx context.Context, name string) bool {
+	if !s.Running(name) {
+		return false
+	}
+	u := s.URL(name)
+	if u == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"/metrics", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return false
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.HasPrefix(line, "leader_election_master_status{") && strings.HasSuffix(strings.TrimSpace(line), "} 1") {
+			return true
+		}
+	}
+	return false
+}
+
+// Leaders lists the manager replicas that report holding the lease (one, normally;
+// none during a takeover).
+func (s *Stack) Leaders(ctx context.Context) []string {
+	var out []string
+	for _, name := range s.ManagerNames() {
+		if s.IsLeader(ctx, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // WriteEnv writes a shell file (KEY='value' lines) with CARTS_URL, STOCKS_URL,
