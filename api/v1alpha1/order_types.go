@@ -187,6 +187,3 @@ type OrderList struct {
 	Items           []Order `json:"items"`
 }
 
-func init() {
-	SchemeBuilder.Register(&Order{}, &OrderList{})
-}
