@@ -110,6 +110,21 @@ var _ = Describe("Order saga", func() {
 		Eventually(func() []string { return eventReasons(got, corev1.EventTypeWarning) }).Should(ContainElement("StepFailed"))
 	})
 
+	It("refuses a cart of another store, gives the lock back, and serves the right store", func() {
+		const otherStore = int64(102)
+		product := newProduct(otherStore, 4)
+		cart := newCart(otherStore, product, 1, "8.00")
+
+		wrong := waitForPhase(newOrder(cart, store), sagav1.PhaseFailed, 20*time.Second)
+		Expect(wrong.Status.LastError).To(ContainSubstring("store-mismatch"))
+		Expect(step(wrong, "LockCart").State).To(Equal("Refused"))
+		Expect(cartStatus(cart)).To(Equal("OPEN"))
+
+		right := waitForPhase(newOrder(cart, otherStore), sagav1.PhaseSucceeded, 20*time.Second)
+		Expect(right.Status.Total).To(Equal("8.00"))
+		Expect(stockOf(otherStore, product)).To(Equal(int64(3)))
+	})
+
 	It("runs one saga per Order name and one sale per cart", func() {
 		product := newProduct(store, 10)
 		cart := newCart(store, product, 1, "2.00")
