@@ -40,6 +40,7 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRDs (config/crd/bases) and RBAC (config/rbac) from api/ and controllers/ markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	@$(MAKE) --no-print-directory chart-crds
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods (zz_generated.deepcopy.go) for api/.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the given generator command (e.g. `make manifests generate fmt`) and fails, printing
-# the diff, when it changed any file under api/ or config/ or any *.go file: generated code,
+# the diff, when it changed any file under api/, config/, charts/kubesaga/templates/crds/ or any *.go file: generated code,
 # manifests or formatting were stale.
 #
 # It compares the files before and after the generators instead of asking git for a clean
@@ -14,7 +14,7 @@ if [ $# -eq 0 ]; then
   exit 2
 fi
 
-list() { git ls-files -z --cached --others --exclude-standard -- api config '*.go' ; }
+list() { git ls-files -z --cached --others --exclude-standard -- api config charts/kubesaga/templates/crds '*.go' ; }
 
 snap="$(mktemp -d)"
 trap 'rm -rf "$snap"' EXIT
