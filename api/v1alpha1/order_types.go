@@ -186,4 +186,3 @@ type OrderList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []Order `json:"items"`
 }
-
