@@ -279,7 +279,7 @@ type runResult struct {
 	ManagerCPUPer1000    float64            `json:"manager_cpu_s_per_1000"`
 	ManagerRSSMB         float64            `json:"manager_rss_mb_after"`
 	ManagerHWMMB         float64            `json:"manager_peak_rss_mb"`
-	ManagerHeapInuseMB   float64            `json:"manager_heap_inuse_mb_after"`
+	ManagerHeapInuseMB   float64            `json:"manager_heap_alloc_mb_after"`
 	OrdersInCluster      int                `json:"orders_in_cluster_after"`
 	ElapsedS             float64            `json:"elapsed_s"`
 	ManagerCPUUtilPerCPU float64            `json:"manager_cpu_cores_busy"`

@@ -15,7 +15,7 @@ type memSample struct {
 	Orders      int     `json:"orders_in_cluster"`
 	What        string  `json:"when"`
 	RSSMB       float64 `json:"rss_mb"`
-	HeapInuseMB float64 `json:"heap_inuse_mb"`
+	HeapInuseMB float64 `json:"live_heap_mb"`
 }
 
 type report struct {

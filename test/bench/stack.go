@@ -202,7 +202,7 @@ type procStats struct {
 	CPU      float64 // utime+stime, seconds
 	RSSMB    float64 // VmRSS
 	HWMMB    float64 // VmHWM: peak RSS over the process's life
-	HeapInMB float64 // go_memstats_heap_inuse_bytes from the manager's metrics
+	HeapInMB float64 // go_memstats_heap_alloc_bytes from the manager's metrics: live heap right after a GC
 }
 
 const clockTicks = 100 // getconf CLK_TCK on Linux
@@ -246,7 +246,7 @@ func (m *managerProc) stats() (procStats, error) {
 	}
 	if body, err := httpGet(m.metricsURL); err == nil {
 		for _, line := range strings.Split(body, "\n") {
-			if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			if v, ok := strings.CutPrefix(line, "go_memstats_heap_alloc_bytes "); ok {
 				b, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
 				ps.HeapInMB = b / (1 << 20)
 			}
