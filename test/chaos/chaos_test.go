@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
 	"github.com/kubesaga/kubesaga/internal/devstack"
 )
 
@@ -188,6 +189,11 @@ func TestChaos(t *testing.T) {
 	orders := w.drain(ctx, t, 3*time.Minute+time.Duration(n)*300*time.Millisecond)
 	elapsed := time.Since(start)
 	v := w.check(ctx, t, orders)
+	for _, name := range devstack.Services {
+		accepted, delayed := s.Proxy(name).Stats()
+		t.Logf("chaos: proxy of %s: %d connections, %d chunks delayed", name, accepted, delayed)
+	}
+	fmt.Printf("chaos: Orders that retried a step (the faults bit): %d\n", retried(orders))
 	fmt.Printf("chaos: faults=%d over %s, all Orders ended %s after the first was created; expected refusals=%d refused_servable=%d served_greedy=%d missing_sales=%d sales_of_failed=%d orphan_sales=%d\n",
 		len(faults), faultsDone.Round(time.Millisecond), elapsed.Round(time.Millisecond), w.greedy(),
 		v.refusedServable, v.servedGreedy, v.missingSales, v.salesOfFailed, v.orphanSales)
@@ -196,6 +202,20 @@ func TestChaos(t *testing.T) {
 		t.Errorf("chaos: invariants broken (seed %d); see the problems above", seed)
 	}
 	fmt.Println(v.line("chaos"))
+}
+
+// retried counts the Orders in which some step or compensation took more than one attempt.
+func retried(orders []sagav1.Order) int {
+	n := 0
+	for i := range orders {
+		for _, st := range orders[i].Status.Steps {
+			if st.Attempts > 1 || st.CompensationAttempts > 1 {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // testLog sends devstack's progress lines to the test log.

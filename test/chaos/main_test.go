@@ -30,8 +30,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kubesaga/kubesaga/internal/devstack"
 )
@@ -50,6 +52,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	logf.SetLogger(logr.Discard()) // the processes log to their own files
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		fmt.Fprintln(os.Stderr, "chaos: KUBEBUILDER_ASSETS is not set: run `make test` or `make chaos` (or `make envtest` and export what it prints)")
