@@ -269,3 +269,20 @@ fuzz: ## Run every Fuzz* target under services/ and internal/ for FUZZTIME each,
 		done; \
 	done; \
 	echo "fuzz: $$n targets, $(FUZZTIME) each, no failure"
+
+##@ Reliability
+
+# Orders of the full chaos run (the short form inside `make test` runs 60).
+CHAOS_ORDERS ?= 500
+# Replay a run's faults with the seed it printed: make chaos CHAOS_SEED=1234.
+CHAOS_SEED ?=
+CHAOS_LOG ?= $(LOCAL_DIR)/chaos.log
+
+.PHONY: chaos
+chaos: envtest ## Chaos and HA tests, full form (test/chaos: CHAOS_ORDERS Orders under SIGKILLs and a slow service; two replicas, leader killed). Last line: the chaos verdict.
+	@mkdir -p $(LOCAL_DIR)
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBESAGA_CHAOS_ORDERS=$(CHAOS_ORDERS) KUBESAGA_CHAOS_SEED=$(CHAOS_SEED) \
+		$(GO) test ./test/chaos/... -count=1 -v -timeout=40m 2>&1 | tee $(CHAOS_LOG)
+	@echo "---- chaos summary (full log: $(CHAOS_LOG))"
+	@grep -E '^(ha|chaos): (seed|replicas|orders)=' $(CHAOS_LOG)
+	@grep -E '^chaos: orders=' $(CHAOS_LOG) | tail -1
