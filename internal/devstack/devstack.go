@@ -515,7 +515,13 @@ func (s *Stack) IsLeader(ctx context.Context, name string) bool {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return false
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
+	return leaderInMetrics(string(b))
+}
+
+// leaderInMetrics reports whether a Prometheus text exposition says its process
+// holds a leader election lease.
+func leaderInMetrics(text string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
 		if strings.HasPrefix(line, "leader_election_master_status{") && strings.HasSuffix(strings.TrimSpace(line), "} 1") {
 			return true
 		}

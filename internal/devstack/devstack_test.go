@@ -85,3 +85,26 @@ func TestOptionsNeedDirAndBinDir(t *testing.T) {
 		t.Fatal("want an error without BinDir")
 	}
 }
+
+func TestManagerNames(t *testing.T) {
+	if got := []string{ManagerName(0), ManagerName(1), ManagerName(2)}; strings.Join(got, ",") != "manager,manager-2,manager-3" {
+		t.Fatalf("ManagerName: %v", got)
+	}
+}
+
+func TestProxiedIsRefusedWithDetach(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Start(context.Background(), Options{Dir: dir, BinDir: dir, Detach: true, Proxied: []string{Stocks}})
+	if err == nil || !strings.Contains(err.Error(), "Detach") {
+		t.Fatalf("err = %v, want a refusal naming Detach", err)
+	}
+}
+
+func TestLeaderInMetrics(t *testing.T) {
+	leader := "# HELP leader_election_master_status Gauge\n# TYPE leader_election_master_status gauge\n" +
+		`leader_election_master_status{name="kubesaga.saga.kubesaga.io"} 1` + "\n"
+	follower := `leader_election_master_status{name="kubesaga.saga.kubesaga.io"} 0` + "\n"
+	if !leaderInMetrics(leader) || leaderInMetrics(follower) || leaderInMetrics("up 1\n") {
+		t.Fatal("leaderInMetrics: want true for 1 only")
+	}
+}
