@@ -104,12 +104,11 @@ func startControlPlane(crdDir string) (*envtest.Environment, *rest.Config, error
 
 // managerProc is the manager running as a child process.
 type managerProc struct {
-	cmd         *exec.Cmd
-	metricsURL  string
-	pprofURL    string
-	logPath     string
-	exited      chan struct{}
-	stepsPerRun int
+	cmd        *exec.Cmd
+	metricsURL string
+	pprofURL   string
+	logPath    string
+	exited     chan struct{}
 }
 
 func freePort() (int, error) {
@@ -140,13 +139,14 @@ func startManager(bin, dir, kubeconfig string, svcs []*service, extra []string, 
 		}
 		ports[i] = p
 	}
-	args := []string{
-		"--carts-url=" + svcs[0].url, "--stocks-url=" + svcs[1].url, "--sales-url=" + svcs[2].url,
+	args := make([]string, 0, 7+len(extra))
+	args = append(args,
+		"--carts-url="+svcs[0].url, "--stocks-url="+svcs[1].url, "--sales-url="+svcs[2].url,
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
 		fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", ports[2]),
 		"--log-format=json",
-	}
+	)
 	args = append(args, extra...)
 	logPath := filepath.Join(dir, "manager-"+tag+".log")
 	logf, err := os.Create(logPath)
@@ -281,16 +281,16 @@ func scrapeAPIWrites(ctx context.Context, cs *kubernetes.Clientset) (apiWrites, 
 	}
 	w := apiWrites{}
 	for _, line := range strings.Split(string(raw), "\n") {
-		rest, ok := strings.CutPrefix(line, "apiserver_request_total{")
+		sample, ok := strings.CutPrefix(line, "apiserver_request_total{")
 		if !ok {
 			continue
 		}
-		end := strings.LastIndexByte(rest, '}')
+		end := strings.LastIndexByte(sample, '}')
 		if end < 0 {
 			continue
 		}
 		labels := map[string]string{}
-		for _, kv := range strings.Split(rest[:end], ",") {
+		for _, kv := range strings.Split(sample[:end], ",") {
 			k, v, _ := strings.Cut(kv, "=")
 			labels[k] = strings.Trim(v, `"`)
 		}
@@ -299,7 +299,7 @@ func scrapeAPIWrites(ctx context.Context, cs *kubernetes.Clientset) (apiWrites, 
 		default:
 			continue
 		}
-		val, err := strconv.ParseFloat(strings.TrimSpace(rest[end+1:]), 64)
+		val, err := strconv.ParseFloat(strings.TrimSpace(sample[end+1:]), 64)
 		if err != nil {
 			continue
 		}
