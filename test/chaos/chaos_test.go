@@ -83,11 +83,12 @@ func (f fault) String() string {
 // schedule draws the faults of a run of n Orders: the operator killed at random
 // moments, each service killed at least once, one service slowed at least once.
 func schedule(rng *rand.Rand, n int) []fault {
-	var fs []fault
-	for range max(2, n/100) {
+	managerKills, rounds := max(2, n/100), 1+n/300
+	fs := make([]fault, 0, managerKills+rounds*(len(devstack.Services)+1))
+	for range managerKills {
 		fs = append(fs, fault{kind: "kill", target: devstack.Manager, down: time.Duration(200+rng.IntN(1300)) * time.Millisecond})
 	}
-	for range 1 + n/300 {
+	for range rounds {
 		for _, s := range devstack.Services {
 			fs = append(fs, fault{kind: "kill", target: s, down: time.Duration(500+rng.IntN(1500)) * time.Millisecond})
 		}
@@ -146,7 +147,7 @@ func TestChaos(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	tokenFile, _ := writeToken(t, dir)
+	tokenFile := writeToken(t, dir)
 	s, err := devstack.Start(ctx, devstack.Options{
 		Dir: filepath.Join(dir, "stack"), BinDir: env.binDir, Kubeconfig: env.kubeconfig,
 		ManagerArgs: managerArgs(), TokenFile: tokenFile, Proxied: devstack.Services,

@@ -71,7 +71,7 @@ func TestHA(t *testing.T) {
 	if err := client.IgnoreAlreadyExists(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: leaseNamespace}})); err != nil {
 		t.Fatal(err)
 	}
-	tokenFile, _ := writeToken(t, dir)
+	tokenFile := writeToken(t, dir)
 	args := append(managerArgs(), "--leader-elect", "--leader-election-namespace="+leaseNamespace,
 		"--lease-duration="+leaseDuration.String())
 	s, err := devstack.Start(ctx, devstack.Options{

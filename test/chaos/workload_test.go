@@ -75,15 +75,15 @@ type workload struct {
 	firstCreate, allReady time.Time
 }
 
-// writeToken writes a fresh bearer token file and returns its path and the token.
-func writeToken(t *testing.T, dir string) (string, string) {
+// writeToken writes a fresh bearer token file and returns its path.
+func writeToken(t *testing.T, dir string) string {
 	t.Helper()
 	tok := strings.ReplaceAll(uuid.NewString()+uuid.NewString(), "-", "")
 	path := filepath.Join(dir, "token")
 	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return path, tok
+	return path
 }
 
 func newK8sClient(t *testing.T) client.Client {
