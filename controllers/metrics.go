@@ -23,6 +23,9 @@ type Metrics struct {
 	stalled map[types.UID]struct{}
 }
 
+// labelStep labels a metric by saga step name (a bounded set, never an Order).
+const labelStep = "step"
+
 var (
 	metricsOnce sync.Once
 	sagaMetrics *Metrics
@@ -46,10 +49,10 @@ func newMetrics() *Metrics {
 			Name: "kubesaga_sagas_completed_total", Help: "Sagas whose every step is done."}),
 		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubesaga_sagas_failed_total", Help: "Sagas that failed and were compensated, by the step that failed."},
-			[]string{"step"}),
+			[]string{labelStep}),
 		Compensations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubesaga_compensations_total", Help: "Compensation calls, by step and outcome."},
-			[]string{"step", "outcome"}),
+			[]string{labelStep, "outcome"}),
 		Stalled: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kubesaga_sagas_stalled", Help: "Sagas waiting for a person (condition Stalled=True)."}),
 		SagaDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -57,7 +60,7 @@ func newMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"result"}),
 		StepDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kubesaga_step_duration_seconds", Help: "Participant call duration, by step, action (do/undo) and outcome.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"step", "action", "outcome"}),
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{labelStep, "action", "outcome"}),
 		stalled: map[types.UID]struct{}{},
 	}
 }

@@ -368,7 +368,8 @@ func (r *OrderReconciler) event(o *sagav1.Order, typ, reason, action, note strin
 
 // appendHistory adds a saga event and keeps only the newest MaxHistory entries.
 func appendHistory(o *sagav1.Order, event string, at time.Time, msg string) {
-	o.Status.History = append(o.Status.History, sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg})
+	entry := sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg}
+	o.Status.History = append(o.Status.History, entry)
 	if n := len(o.Status.History); n > sagav1.MaxHistory {
 		o.Status.History = append(o.Status.History[:0:0], o.Status.History[n-sagav1.MaxHistory:]...)
 	}

@@ -166,8 +166,8 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 		// because of a credentials fault; retries run out into Exhausted or Stalled.
 		var p problem
 		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
-		return &TransientError{Op: op, Err: fmt.Errorf("%w (%d): check that the operator's --token-file and the participant's token file hold the same token",
-			ErrUnauthorized, resp.StatusCode)}
+		const hint = "check that the operator's --token-file and the participant's token file hold the same token"
+		return &TransientError{Op: op, Err: fmt.Errorf("%w (%d): %s", ErrUnauthorized, resp.StatusCode, hint)}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 &&
 		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
 		var p problem

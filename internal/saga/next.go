@@ -169,7 +169,8 @@ func compensate(def Definition, st State, now time.Time, reason string, cause in
 		case undoStalled(s):
 			return verdict{act: Action{Type: ActStall, Step: i, Name: step.Undo, Reason: ReasonCompensationExhausted}, compensating: true, cause: i}
 		case status == StepCompensating && !due(s.NextRetryAt, now):
-			return verdict{act: Action{Type: ActWait, Step: i, Name: step.Undo, Until: s.NextRetryAt, Reason: reason}, compensating: true, cause: cause}
+			wait := Action{Type: ActWait, Step: i, Name: step.Undo, Until: s.NextRetryAt, Reason: reason}
+			return verdict{act: wait, compensating: true, cause: cause}
 		}
 		// Newest first: an older step is only undone once every newer one is.
 		return verdict{act: Action{Type: ActUndo, Step: i, Name: step.Undo, Reason: reason}, compensating: true, cause: cause}

@@ -87,7 +87,8 @@ func (s *Service) createCart(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		now := storage.FormatTime(tx.Now)
-		if _, err := tx.Exec(`INSERT INTO carts (id, store_id, status, locked_by, request_hash, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, ?, ?)`,
+		if _, err := tx.Exec(`INSERT INTO carts (id, store_id, status, locked_by, request_hash, created_at, updated_at)
+			VALUES (?, ?, ?, NULL, ?, ?, ?)`,
 			spec.ID, spec.StoreID, StatusOpen, hash, now, now); err != nil {
 			return fmt.Errorf("insert cart: %w", err)
 		}

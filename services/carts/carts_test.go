@@ -125,11 +125,8 @@ func TestSagaHappyPath(t *testing.T) {
 
 	var page events.Page
 	c.Do("GET", "/api/events?correlationId="+orderID, nil).Expect(t, 200, &page)
-	var seq []string
-	for _, e := range page.Items {
-		seq = append(seq, e.Action+":"+e.Outcome)
-	}
-	if want := "LOCK_CART:SUCCESS CHECKOUT_CART:SUCCESS"; strings.Join(seq, " ") != want {
+	seq := st.EventSequence(page.Items)
+	if want := "LOCK_CART:SUCCESS CHECKOUT_CART:SUCCESS"; seq != want {
 		t.Fatalf("events = %v, want %s", seq, want)
 	}
 	c.Do("GET", "/api/events?correlationId="+other, nil).Expect(t, 200, &page)

@@ -7,9 +7,14 @@ import (
 	"time"
 )
 
+// health is the body of the probe answers.
+type health struct {
+	Status string `json:"status"`
+}
+
 // Healthz answers 200 while the process serves HTTP at all (liveness).
 func Healthz(w http.ResponseWriter, _ *http.Request) {
-	_ = WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	_ = WriteJSON(w, http.StatusOK, health{Status: "ok"})
 }
 
 // Readyz answers 200 when ping succeeds within two seconds, 503 otherwise
@@ -23,7 +28,7 @@ func Readyz(ping func(context.Context) error, logger *slog.Logger) http.HandlerF
 			WriteProblem(w, NewProblem(http.StatusServiceUnavailable, SlugUnavailable, "Not ready", "the database does not answer"))
 			return
 		}
-		_ = WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		_ = WriteJSON(w, http.StatusOK, health{Status: "ready"})
 	}
 }
 

@@ -82,26 +82,26 @@ func RequireID(field string, v *int64) (int64, *Problem) {
 	return *v, nil
 }
 
-// RequireQuantity checks a required quantity between min (0 or 1) and MaxQuantity.
-func RequireQuantity(field string, v *int64, min int64) (int64, *Problem) {
+// RequireQuantity checks a required quantity between lowest (0 or 1) and MaxQuantity.
+func RequireQuantity(field string, v *int64, lowest int64) (int64, *Problem) {
 	if v == nil {
 		return 0, Invalid(field, "is required")
 	}
-	if *v < min || *v > MaxQuantity {
-		return 0, Invalid(field, fmt.Sprintf("must be an integer between %d and %d", min, MaxQuantity))
+	if *v < lowest || *v > MaxQuantity {
+		return 0, Invalid(field, fmt.Sprintf("must be an integer between %d and %d", lowest, MaxQuantity))
 	}
 	return *v, nil
 }
 
-// QueryLimit reads ?limit= (default def, at most max).
-func QueryLimit(r *http.Request, def, max int) (int, *Problem) {
+// QueryLimit reads ?limit= (default def, at most highest).
+func QueryLimit(r *http.Request, def, highest int) (int, *Problem) {
 	s := r.URL.Query().Get("limit")
 	if s == "" {
 		return def, nil
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil || v < 1 || v > max {
-		return 0, Invalid("limit", fmt.Sprintf("must be an integer between 1 and %d", max))
+	if err != nil || v < 1 || v > highest {
+		return 0, Invalid("limit", fmt.Sprintf("must be an integer between 1 and %d", highest))
 	}
 	return v, nil
 }

@@ -77,11 +77,8 @@ func TestSaleCarriesPricesAndExactTotal(t *testing.T) {
 
 	var page events.Page
 	c.Do("GET", "/api/events?correlationId="+id, nil).Expect(t, 200, &page)
-	var seq []string
-	for _, e := range page.Items {
-		seq = append(seq, e.Action+":"+e.Outcome)
-	}
-	if want := "CREATE_SALE:SUCCESS CANCEL_SALE:SUCCESS CREATE_SALE:FAILURE"; strings.Join(seq, " ") != want {
+	seq := st.EventSequence(page.Items)
+	if want := "CREATE_SALE:SUCCESS CANCEL_SALE:SUCCESS CREATE_SALE:FAILURE"; seq != want {
 		t.Fatalf("events = %v, want %s", seq, want)
 	}
 }

@@ -91,7 +91,8 @@ func listSales(ctx context.Context, db *sql.DB, f filter) ([]Sale, error) {
 // loadLines fills in the lines of each sale.
 func loadLines(ctx context.Context, db *sql.DB, sales []Sale) error {
 	for i := range sales {
-		rows, err := db.QueryContext(ctx, `SELECT product_id, quantity, unit_price_cents FROM sale_lines WHERE sale_id = ? ORDER BY line_no`, sales[i].ID)
+		rows, err := db.QueryContext(ctx,
+			`SELECT product_id, quantity, unit_price_cents FROM sale_lines WHERE sale_id = ? ORDER BY line_no`, sales[i].ID)
 		if err != nil {
 			return fmt.Errorf("load lines of sale %s: %w", sales[i].ID, err)
 		}

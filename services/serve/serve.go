@@ -61,9 +61,12 @@ func ParseConfig(name string, args []string, getenv func(string) string, usage i
 	fs.SetOutput(usage)
 	c := Config{Name: name}
 	fs.StringVar(&c.Addr, "addr", env("ADDR", ":8080"), "listen address (env "+strings.ToUpper(name)+"_ADDR or ADDR)")
-	fs.StringVar(&c.DB, "db", env("DB", "data/"+name+".db"), "SQLite database file; its folder is created (env "+strings.ToUpper(name)+"_DB or DB)")
-	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "json"), "log format: json or text (env "+strings.ToUpper(name)+"_LOG_FORMAT or LOG_FORMAT)")
-	fs.StringVar(&c.TokenFile, "token-file", env("TOKEN_FILE", ""), "file with the bearer token(s) the API requires, one per line, re-read when it changes; empty: no authentication (env "+strings.ToUpper(name)+"_TOKEN_FILE or TOKEN_FILE)")
+	envName := strings.ToUpper(name)
+	fs.StringVar(&c.DB, "db", env("DB", "data/"+name+".db"), "SQLite database file; its folder is created (env "+envName+"_DB or DB)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", "json"), "log format: json or text (env "+envName+"_LOG_FORMAT or LOG_FORMAT)")
+	fs.StringVar(&c.TokenFile, "token-file", env("TOKEN_FILE", ""),
+		"file with the bearer token(s) the API requires, one per line, re-read when it changes; "+
+			"empty: no authentication (env "+envName+"_TOKEN_FILE or TOKEN_FILE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -116,7 +119,8 @@ func Main[S Service](name string, open func(dbPath string, logger *slog.Logger) 
 // accepting connections, lets in-flight requests finish (up to
 // cfg.ShutdownTimeout) and closes the database. listening, if not nil,
 // receives the bound address (useful with ":0").
-func Run(ctx context.Context, cfg Config, logger *slog.Logger, open func(string, *slog.Logger) (Service, error), listening func(net.Addr)) (err error) {
+func Run(ctx context.Context, cfg Config, logger *slog.Logger,
+	open func(string, *slog.Logger) (Service, error), listening func(net.Addr)) (err error) {
 	svc, err := open(cfg.DB, logger)
 	if err != nil {
 		return fmt.Errorf("open service: %w", err)

@@ -135,16 +135,15 @@ func TestReservationLifecycle(t *testing.T) {
 	}
 
 	got := listEvents(t, c, id)
-	var seq []string
 	for _, e := range got {
 		if e.CorrelationID != id || e.CreatedAt.IsZero() || e.Detail == "" {
 			t.Errorf("event %+v", e)
 		}
-		seq = append(seq, e.Action+":"+e.Outcome)
 	}
+	seq := st.EventSequence(got)
 	wantSeq := "CREATE_RESERVATION:SUCCESS COMMIT_RESERVATION:SUCCESS RELEASE_RESERVATION:SUCCESS CREATE_RESERVATION:FAILURE COMMIT_RESERVATION:FAILURE"
-	if strings.Join(seq, " ") != wantSeq {
-		t.Fatalf("events = %s\nwant      %s", strings.Join(seq, " "), wantSeq)
+	if seq != wantSeq {
+		t.Fatalf("events = %s\nwant      %s", seq, wantSeq)
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubesaga/kubesaga/services/events"
+
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubesaga/kubesaga/services/httpapi"
@@ -246,4 +248,13 @@ func resolves(root any, ref string) bool {
 		}
 	}
 	return true
+}
+
+// EventSequence renders business events as "ACTION:OUTCOME ..." for one comparison.
+func EventSequence(evs []events.Event) string {
+	seq := make([]string, 0, len(evs))
+	for _, e := range evs {
+		seq = append(seq, e.Action+":"+e.Outcome)
+	}
+	return strings.Join(seq, " ")
 }
