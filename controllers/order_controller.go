@@ -61,8 +61,8 @@ type orderScope struct {
 	log     logr.Logger
 }
 
-// +kubebuilder:rbac:groups=saga.kubesaga.io,resources=orders,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=saga.kubesaga.io,resources=orders/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=saga.kubesaga.io,resources=orders,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=saga.kubesaga.io,resources=orders/status,verbs=get;patch
 // +kubebuilder:rbac:groups=saga.kubesaga.io,resources=orders/finalizers,verbs=update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete

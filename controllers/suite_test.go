@@ -9,10 +9,15 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubesaga/kubesaga/internal/manager"
 	"github.com/kubesaga/kubesaga/internal/participants"
@@ -23,7 +28,8 @@ import (
 // and the services' own APIs.
 var (
 	testEnv   *envtest.Environment
-	cfg       *rest.Config
+	cfg       *rest.Config // admin, for the specs
+	mgrCfg    *rest.Config // the operator's user, bound only to the generated ClusterRole
 	k8sClient client.Client
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -56,6 +62,8 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred(), "start envtest: run `make envtest` and set KUBEBUILDER_ASSETS")
 	k8sClient, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
+
+	mgrCfg = operatorUser()
 
 	dir := GinkgoT().TempDir()
 	cartsSvc, stocksSvc, salesSvc = newParticipant("carts", dir), newParticipant("stocks", dir), newParticipant("sales", dir)
@@ -110,7 +118,7 @@ func testOptions() manager.Options {
 
 // startManager starts a fresh manager, as a restarted operator pod would.
 func startManager() {
-	mgr, err := manager.New(cfg, testOptions())
+	mgr, err := manager.New(mgrCfg, testOptions())
 	Expect(err).NotTo(HaveOccurred())
 	mctx, mcancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -131,4 +139,28 @@ func stopManager() {
 	mgrCancel()
 	Eventually(mgrDone).WithTimeout(30 * time.Second).Should(BeClosed())
 	mgrCancel = nil
+}
+
+// operatorUser returns the config of a user that holds only the ClusterRole generated
+// from the RBAC markers (config/rbac/role.yaml), so that every spec also proves the
+// role is enough; it checks first that the API server does enforce RBAC.
+func operatorUser() *rest.Config {
+	user, err := testEnv.AddUser(envtest.User{Name: "kubesaga-operator"}, nil)
+	Expect(err).NotTo(HaveOccurred())
+	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	role := &rbacv1.ClusterRole{}
+	Expect(yaml.Unmarshal(raw, role)).To(Succeed())
+	Expect(k8sClient.Create(ctx, role)).To(Succeed())
+	Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubesaga-operator"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "kubesaga-operator"}},
+	})).To(Succeed())
+
+	c, err := client.New(user.Config(), client.Options{Scheme: manager.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	err = c.List(ctx, &corev1.SecretList{})
+	Expect(apierrors.IsForbidden(err)).To(BeTrue(), "RBAC must be enforced, got %v", err)
+	return user.Config()
 }

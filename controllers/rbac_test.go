@@ -1,0 +1,59 @@
+package controllers_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// TestGeneratedRoleIsLeastPrivilege reads the ClusterRole that controller-gen generates
+// from the RBAC markers and fails if it grants anything beyond what the reconciler uses.
+func TestGeneratedRoleIsLeastPrivilege(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.Unmarshal(raw, &role); err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string][]string{
+		// Every write is a patch: status, finalizers and annotations.
+		"saga.kubesaga.io/orders":            {"get", "list", "watch", "patch"},
+		"saga.kubesaga.io/orders/status":     {"get", "patch"},
+		"saga.kubesaga.io/orders/finalizers": {"update"},
+		"events.k8s.io/events":               {"create", "patch"},
+		"coordination.k8s.io/leases":         {"get", "list", "watch", "create", "update", "patch", "delete"},
+	}
+	seen := map[string]bool{}
+	for _, rule := range role.Rules {
+		if len(rule.NonResourceURLs) > 0 || len(rule.ResourceNames) > 0 {
+			t.Errorf("unexpected rule %+v", rule)
+		}
+		for _, g := range rule.APIGroups {
+			for _, r := range rule.Resources {
+				key := g + "/" + r
+				verbs, ok := allowed[key]
+				if !ok {
+					t.Errorf("the role grants %s, which the operator does not need", key)
+					continue
+				}
+				seen[key] = true
+				for _, v := range rule.Verbs {
+					if !slices.Contains(verbs, v) {
+						t.Errorf("the role grants %s on %s, which the operator does not need", v, key)
+					}
+				}
+			}
+		}
+	}
+	for key := range allowed {
+		if !seen[key] {
+			t.Errorf("the role lacks %s, which the reconciler uses", key)
+		}
+	}
+}
