@@ -147,6 +147,17 @@ var _ = Describe("kubesaga as a user runs it", func() {
 		Expect(kubectl("get", "orders", "happy", "-o", "wide")).To(MatchRegexp(`happy\s+Succeeded\s+` + uid + `\s+37\.50`))
 	})
 
+	It("documents the API: kubectl explain describes every spec field, and the short name works", func() {
+		out := kubectl("explain", "order.spec")
+		for _, field := range []string{"cartId", "storeId", "deletionPolicy", "timeout"} {
+			Expect(out).To(MatchRegexp(`(?m)^\s+`+field+`\s`), "kubectl explain order.spec lists %s", field)
+		}
+		Expect(out).To(ContainSubstring("UUID of the cart"))
+		Expect(kubectl("explain", "order.status.conditions")).To(ContainSubstring("Condition"))
+		_, err := kubectlE("get", "ord")
+		Expect(err).NotTo(HaveOccurred())
+	})
+
 	It("rolls back when the stock is short: Failed, Compensated=True, nothing sold", func() {
 		product := newProduct(store, 1)
 		cart := newCart(store, product, 2, "4.00")
