@@ -68,11 +68,11 @@ func (s *Service) createCart(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := idempotency.Hash(spec)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	var answer httpapi.Answer
-	err = s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err = s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		existing, existingHash, found, err := loadCart(r.Context(), tx, spec.ID)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (s *Service) createCart(w http.ResponseWriter, r *http.Request) {
 			if existingHash != hash {
 				answer = httpapi.ProblemAnswer(httpapi.NewProblem(http.StatusConflict, httpapi.SlugConflict, "Conflict",
 					fmt.Sprintf("cart %s exists with different content", spec.ID)))
-				return s.events.Append(tx, ActionCreateCart, events.Failure, corr, "refused: id taken by a different cart")
+				return s.Events.Append(tx, ActionCreateCart, events.Failure, corr, "refused: id taken by a different cart")
 			}
 			answer, err = httpapi.JSONAnswer(http.StatusOK, existing)
 			return err
@@ -102,7 +102,7 @@ func (s *Service) createCart(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
-		if err := s.events.Append(tx, ActionCreateCart, events.Success, corr,
+		if err := s.Events.Append(tx, ActionCreateCart, events.Success, corr,
 			fmt.Sprintf("cart of %d lines in store %d, total %s", len(spec.Lines), spec.StoreID, total)); err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func (s *Service) createCart(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("create cart %s: %w", spec.ID, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("create cart %s: %w", spec.ID, err))
 		return
 	}
 	if answer.Status < 300 {
@@ -126,9 +126,9 @@ func (s *Service) getCart(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	c, _, found, err := loadCart(r.Context(), s.db.Reader(), id)
+	c, _, found, err := loadCart(r.Context(), s.DB.Reader(), id)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	if !found {
@@ -208,10 +208,10 @@ func (s *Service) transition(w http.ResponseWriter, r *http.Request, action stri
 		return
 	}
 	var answer httpapi.Answer
-	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		refuse := func(p *httpapi.Problem) error {
 			answer = httpapi.ProblemAnswer(p)
-			return s.events.Append(tx, action, events.Failure, corr, "refused: "+p.Detail)
+			return s.Events.Append(tx, action, events.Failure, corr, "refused: "+p.Detail)
 		}
 		c, _, found, err := loadCart(r.Context(), tx, cartID)
 		if err != nil {
@@ -235,7 +235,7 @@ func (s *Service) transition(w http.ResponseWriter, r *http.Request, action stri
 			return refuse(refusal)
 		}
 		if changed {
-			if err := s.events.Append(tx, action, events.Success, corr, fmt.Sprintf("cart %s is %s", cartID, c.Status)); err != nil {
+			if err := s.Events.Append(tx, action, events.Success, corr, fmt.Sprintf("cart %s is %s", cartID, c.Status)); err != nil {
 				return err
 			}
 		}
@@ -243,7 +243,7 @@ func (s *Service) transition(w http.ResponseWriter, r *http.Request, action stri
 		return err
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("%s %s: %w", action, cartID, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("%s %s: %w", action, cartID, err))
 		return
 	}
 	httpapi.WriteAnswer(w, answer)
@@ -260,7 +260,7 @@ func (s *Service) unlockCart(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		key := lockKey(cartID, orderID)
 		dead, err := idempotency.Tombstoned(tx, scopeLock, key)
 		if err != nil {
@@ -278,16 +278,16 @@ func (s *Service) unlockCart(w http.ResponseWriter, r *http.Request) {
 				StatusOpen, storage.FormatTime(tx.Now), cartID); err != nil {
 				return fmt.Errorf("unlock cart: %w", err)
 			}
-			return s.events.Append(tx, ActionUnlockCart, events.Success, corr, fmt.Sprintf("cart %s is OPEN again (was %s)", cartID, c.Status))
+			return s.Events.Append(tx, ActionUnlockCart, events.Success, corr, fmt.Sprintf("cart %s is OPEN again (was %s)", cartID, c.Status))
 		}
 		if dead {
 			return nil // a repeat
 		}
-		return s.events.Append(tx, ActionUnlockCart, events.Success, corr,
+		return s.Events.Append(tx, ActionUnlockCart, events.Success, corr,
 			fmt.Sprintf("cart %s not held by this order; nothing changed, tombstone left", cartID))
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("unlock cart %s: %w", cartID, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("unlock cart %s: %w", cartID, err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

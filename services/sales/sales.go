@@ -69,16 +69,16 @@ func (s *Service) putSale(w http.ResponseWriter, r *http.Request) {
 	}
 	total, err := orderlines.Total(spec.Lines)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err) // unreachable within the validated bounds
+		httpapi.Internal(w, r, s.Logger, err) // unreachable within the validated bounds
 		return
 	}
 	hash, err := idempotency.Hash(spec)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	var answer httpapi.Answer
-	err = s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err = s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		state, rec, err := idempotency.Begin(tx, scopeSale, id, hash)
 		if err != nil {
 			return err
@@ -89,10 +89,10 @@ func (s *Service) putSale(w http.ResponseWriter, r *http.Request) {
 			return nil
 		case idempotency.Compensated:
 			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("sale %s was cancelled; it is not made again", id)))
-			return s.events.Append(tx, ActionCreateSale, events.Failure, corr, "refused: already cancelled")
+			return s.Events.Append(tx, ActionCreateSale, events.Failure, corr, "refused: already cancelled")
 		case idempotency.Mismatch:
 			answer = httpapi.ProblemAnswer(httpapi.IdempotencyMismatch(fmt.Sprintf("sale %s exists with a different body", id)))
-			return s.events.Append(tx, ActionCreateSale, events.Failure, corr, "refused: same id, different body")
+			return s.Events.Append(tx, ActionCreateSale, events.Failure, corr, "refused: same id, different body")
 		}
 		now := storage.FormatTime(tx.Now)
 		if _, err := tx.Exec(`INSERT INTO sales (id, store_id, order_id, status, total_cents, correlation_id, created_at, updated_at)
@@ -105,7 +105,7 @@ func (s *Service) putSale(w http.ResponseWriter, r *http.Request) {
 				return fmt.Errorf("insert sale line: %w", err)
 			}
 		}
-		if err := s.events.Append(tx, ActionCreateSale, events.Success, corr,
+		if err := s.Events.Append(tx, ActionCreateSale, events.Success, corr,
 			fmt.Sprintf("sale of %d lines in store %d, total %s", len(spec.Lines), spec.StoreID, total)); err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (s *Service) putSale(w http.ResponseWriter, r *http.Request) {
 		return idempotency.Save(tx, scopeSale, id, idempotency.Record{RequestHash: hash, Status: answer.Status, Body: answer.Body})
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("create sale %s: %w", id, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("create sale %s: %w", id, err))
 		return
 	}
 	httpapi.WriteAnswer(w, answer)
@@ -134,9 +134,9 @@ func (s *Service) getSale(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	sale, found, err := loadSale(r.Context(), s.db.Reader(), id)
+	sale, found, err := loadSale(r.Context(), s.DB.Reader(), id)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	if !found {
@@ -167,9 +167,9 @@ func (s *Service) listSales(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	items, err := listSales(r.Context(), s.db.Reader(), f)
+	items, err := listSales(r.Context(), s.DB.Reader(), f)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	_ = httpapi.WriteJSON(w, http.StatusOK, SaleList{Items: items})
@@ -189,7 +189,7 @@ func (s *Service) deleteSale(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		dead, err := idempotency.Tombstoned(tx, scopeSale, id)
 		if err != nil {
 			return err
@@ -207,17 +207,17 @@ func (s *Service) deleteSale(w http.ResponseWriter, r *http.Request) {
 		case !found && dead, found && status == StatusCancelled:
 			return nil // a repeat
 		case !found:
-			return s.events.Append(tx, ActionCancelSale, events.Success, corr,
+			return s.Events.Append(tx, ActionCancelSale, events.Success, corr,
 				"no such sale; tombstone left so a late sale is refused")
 		}
 		if _, err := tx.Exec(`UPDATE sales SET status = ?, updated_at = ? WHERE id = ?`,
 			StatusCancelled, storage.FormatTime(tx.Now), id); err != nil {
 			return fmt.Errorf("cancel sale: %w", err)
 		}
-		return s.events.Append(tx, ActionCancelSale, events.Success, corr, "cancelled")
+		return s.Events.Append(tx, ActionCancelSale, events.Success, corr, "cancelled")
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("cancel sale %s: %w", id, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("cancel sale %s: %w", id, err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

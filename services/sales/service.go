@@ -4,20 +4,13 @@
 package sales
 
 import (
-	"context"
 	"embed"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/kubesaga/kubesaga/services/events"
 	"github.com/kubesaga/kubesaga/services/httpapi"
-	"github.com/kubesaga/kubesaga/services/idempotency"
-	"github.com/kubesaga/kubesaga/services/storage"
+	"github.com/kubesaga/kubesaga/services/participant"
 )
 
 // Name is the service name used in logs, metrics and environment variables.
@@ -28,37 +21,24 @@ var migrationFS embed.FS
 
 // Service serves the sales API on its own SQLite database.
 type Service struct {
-	db      *storage.DB
-	events  *events.Log
-	metrics *httpapi.Metrics
-	logger  *slog.Logger
+	*participant.Base
 	handler http.Handler
 }
 
 // Open creates the database's folder, opens the SQLite file (WAL) and applies
 // the embedded migrations. A nil logger discards logs.
 func Open(dbPath string, logger *slog.Logger) (*Service, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	sub, err := fs.Sub(migrationFS, "migrations")
+	migrations, err := fs.Sub(migrationFS, "migrations")
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", Name, err)
+		return nil, err
 	}
-	db, err := storage.Open(ctx, dbPath, idempotency.Migrations, events.Migrations, storage.Migrations{Source: Name, FS: sub})
+	base, err := participant.Open(Name, dbPath, logger, migrations)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", Name, err)
+		return nil, err
 	}
-	s := &Service{db: db, metrics: httpapi.NewMetrics(Name), logger: logger}
-	if s.events, err = events.NewLog(db, s.metrics.Registry, Name, logger); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open %s: %w", Name, err)
-	}
-	if s.handler, err = httpapi.NewHandler(s.routes(), s.metrics, logger); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open %s: %w", Name, err)
+	s := &Service{Base: base}
+	if s.handler, err = base.Handler(s.routes()); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -66,18 +46,10 @@ func Open(dbPath string, logger *slog.Logger) (*Service, error) {
 // Handler serves every route, including /healthz, /readyz and /metrics.
 func (s *Service) Handler() http.Handler { return s.handler }
 
-// MetricsRegistry is the registry served on /metrics; serve adds the
-// authentication failure counter to it.
-func (s *Service) MetricsRegistry() prometheus.Registerer { return s.metrics.Registry }
-
-// Close closes the database.
-func (s *Service) Close() error { return s.db.Close() }
-
 // routes is the route table: the mux is built from it and the OpenAPI test
 // compares it with docs/openapi/sales.yaml.
 func (s *Service) routes() []httpapi.Route {
-	return append(httpapi.OpsRoutes(s.db.Ping, s.metrics, s.logger),
-		httpapi.Route{Pattern: "GET /api/events", Handler: s.events.Handler},
+	return s.Routes(
 		httpapi.Route{Pattern: "PUT /api/sales/{id}", Handler: s.putSale},
 		httpapi.Route{Pattern: "GET /api/sales/{id}", Handler: s.getSale},
 		httpapi.Route{Pattern: "DELETE /api/sales/{id}", Handler: s.deleteSale},

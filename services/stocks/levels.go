@@ -43,17 +43,17 @@ func (s *Service) putStock(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		_, err := tx.Exec(`INSERT INTO stock_levels (store_id, product_id, quantity, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = excluded.quantity, updated_at = excluded.updated_at`,
 			storeID, productID, qty, storage.FormatTime(tx.Now))
 		return err
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("set stock level: %w", err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("set stock level: %w", err))
 		return
 	}
-	s.logger.InfoContext(r.Context(), "stock level set", "store_id", storeID, "product_id", productID, "quantity", qty)
+	s.Logger.InfoContext(r.Context(), "stock level set", "store_id", storeID, "product_id", productID, "quantity", qty)
 	_ = httpapi.WriteJSON(w, http.StatusOK, StockLevel{StoreID: storeID, ProductID: productID, Quantity: qty})
 }
 
@@ -64,14 +64,14 @@ func (s *Service) getStock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var qty int64
-	err := s.db.Reader().QueryRowContext(r.Context(), `SELECT quantity FROM stock_levels WHERE store_id = ? AND product_id = ?`,
+	err := s.DB.Reader().QueryRowContext(r.Context(), `SELECT quantity FROM stock_levels WHERE store_id = ? AND product_id = ?`,
 		storeID, productID).Scan(&qty)
 	if errors.Is(err, sql.ErrNoRows) {
 		httpapi.WriteProblem(w, httpapi.NotFound(fmt.Sprintf("no stock level for store %d, product %d", storeID, productID)))
 		return
 	}
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("get stock level: %w", err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("get stock level: %w", err))
 		return
 	}
 	_ = httpapi.WriteJSON(w, http.StatusOK, StockLevel{StoreID: storeID, ProductID: productID, Quantity: qty})

@@ -69,11 +69,11 @@ func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := idempotency.Hash(spec)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	var answer httpapi.Answer
-	err = s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err = s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		state, rec, err := idempotency.Begin(tx, scopeReservation, id, hash)
 		if err != nil {
 			return err
@@ -84,10 +84,10 @@ func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
 			return nil
 		case idempotency.Compensated:
 			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it is not made again", id)))
-			return s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: already released")
+			return s.Events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: already released")
 		case idempotency.Mismatch:
 			answer = httpapi.ProblemAnswer(httpapi.IdempotencyMismatch(fmt.Sprintf("reservation %s exists with a different body", id)))
-			return s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: same id, different body")
+			return s.Events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: same id, different body")
 		}
 		answer, err = s.reserve(tx, id, corr, spec)
 		if err != nil {
@@ -96,7 +96,7 @@ func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
 		return idempotency.Save(tx, scopeReservation, id, idempotency.Record{RequestHash: hash, Status: answer.Status, Body: answer.Body})
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("reserve stock for %s: %w", id, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("reserve stock for %s: %w", id, err))
 		return
 	}
 	httpapi.WriteAnswer(w, answer)
@@ -119,7 +119,7 @@ func (s *Service) reserve(tx *storage.Tx, id, corr string, spec reservationSpec)
 			detail := fmt.Sprintf("product %d in store %d: %d requested, %d available", l.ProductID, spec.StoreID, l.Quantity, available)
 			p := httpapi.NewProblem(http.StatusConflict, httpapi.SlugInsufficientStock, "Insufficient stock", detail)
 			p.Extensions = map[string]any{"productId": l.ProductID, "requested": l.Quantity, "available": available}
-			if err := s.events.Append(tx, ActionCreateReservation, events.Failure, corr, "insufficient stock: "+detail); err != nil {
+			if err := s.Events.Append(tx, ActionCreateReservation, events.Failure, corr, "insufficient stock: "+detail); err != nil {
 				return httpapi.Answer{}, err
 			}
 			return httpapi.ProblemAnswer(p), nil
@@ -142,7 +142,7 @@ func (s *Service) reserve(tx *storage.Tx, id, corr string, spec reservationSpec)
 		}
 		units += l.Quantity
 	}
-	if err := s.events.Append(tx, ActionCreateReservation, events.Success, corr,
+	if err := s.Events.Append(tx, ActionCreateReservation, events.Success, corr,
 		fmt.Sprintf("reserved %d units over %d lines in store %d", units, len(spec.Lines), spec.StoreID)); err != nil {
 		return httpapi.Answer{}, err
 	}
@@ -155,9 +155,9 @@ func (s *Service) getReservation(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	res, found, err := loadReservation(r.Context(), s.db.Reader(), id)
+	res, found, err := loadReservation(r.Context(), s.DB.Reader(), id)
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, err)
+		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
 	if !found {
@@ -181,7 +181,7 @@ func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		dead, err := idempotency.Tombstoned(tx, scopeReservation, id)
 		if err != nil {
 			return err
@@ -197,7 +197,7 @@ func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
 		case !found && dead, found && res.Status == StatusReleased:
 			return nil // a repeat: already released, nothing to give back again
 		case !found:
-			return s.events.Append(tx, ActionReleaseReservation, events.Success, corr,
+			return s.Events.Append(tx, ActionReleaseReservation, events.Success, corr,
 				"no such reservation; tombstone left so a late reservation is refused")
 		}
 		now := storage.FormatTime(tx.Now)
@@ -215,11 +215,11 @@ func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
 		if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`, StatusReleased, now, id); err != nil {
 			return fmt.Errorf("mark reservation released: %w", err)
 		}
-		return s.events.Append(tx, ActionReleaseReservation, events.Success, corr,
+		return s.Events.Append(tx, ActionReleaseReservation, events.Success, corr,
 			fmt.Sprintf("released %s reservation; %d units restored", res.Status, units))
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("release reservation %s: %w", id, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("release reservation %s: %w", id, err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -238,7 +238,7 @@ func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var answer httpapi.Answer
-	err := s.db.Write(r.Context(), func(tx *storage.Tx) error {
+	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		res, found, err := loadReservation(r.Context(), tx, id)
 		if err != nil {
 			return err
@@ -256,14 +256,14 @@ func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case !found || res.Status == StatusReleased:
 			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id)))
-			return s.events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
+			return s.Events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
 		case res.Status == StatusReserved:
 			if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`,
 				StatusCommitted, storage.FormatTime(tx.Now), id); err != nil {
 				return fmt.Errorf("mark reservation committed: %w", err)
 			}
 			res.Status = StatusCommitted
-			if err := s.events.Append(tx, ActionCommitReservation, events.Success, corr, "committed"); err != nil {
+			if err := s.Events.Append(tx, ActionCommitReservation, events.Success, corr, "committed"); err != nil {
 				return err
 			}
 		}
@@ -271,7 +271,7 @@ func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err != nil {
-		httpapi.Internal(w, r, s.logger, fmt.Errorf("commit reservation %s: %w", id, err))
+		httpapi.Internal(w, r, s.Logger, fmt.Errorf("commit reservation %s: %w", id, err))
 		return
 	}
 	httpapi.WriteAnswer(w, answer)

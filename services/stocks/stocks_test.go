@@ -366,7 +366,7 @@ func TestOpsEndpoints(t *testing.T) {
 		t.Error("an id leaked into a metric label")
 	}
 	// Readiness follows the database.
-	if err := s.db.Close(); err != nil {
+	if err := s.DB.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c.Do("GET", "/readyz", nil).ExpectProblem(t, 503, httpapi.SlugUnavailable)
