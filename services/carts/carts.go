@@ -48,12 +48,7 @@ type Cart struct {
 // choose the id to make seeding repeatable: the same id and content answer the
 // current cart (200), the same id with other content is a 409 conflict.
 func (s *Service) createCart(w http.ResponseWriter, r *http.Request) {
-	body, p := httpapi.ReadBody(w, r)
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	spec, p := decodeCart(body)
+	spec, p := httpapi.ReadRequest(w, r, decodeCart)
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
@@ -144,11 +139,7 @@ func orderCall(w http.ResponseWriter, r *http.Request) (cartID, orderID, corr st
 	if cartID, p = httpapi.PathUUID(r, "id"); p != nil {
 		return "", "", "", p
 	}
-	body, p := httpapi.ReadBody(w, r)
-	if p != nil {
-		return "", "", "", p
-	}
-	if orderID, p = decodeOrder(body); p != nil {
+	if orderID, p = httpapi.ReadRequest(w, r, decodeOrder); p != nil {
 		return "", "", "", p
 	}
 	corr, p = httpapi.CorrelationID(r, orderID)

@@ -47,6 +47,16 @@ func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, *Problem) {
 	return body, nil
 }
 
+// ReadRequest reads the body (ReadBody) and validates it with the service's decoder.
+func ReadRequest[T any](w http.ResponseWriter, r *http.Request, decode func(body []byte) (T, *Problem)) (T, *Problem) {
+	body, p := ReadBody(w, r)
+	if p != nil {
+		var zero T
+		return zero, p
+	}
+	return decode(body)
+}
+
 // DecodeBytes applies DecodeJSON's rules to a body already read; fuzz tests use it.
 func DecodeBytes(body []byte, dst any) *Problem {
 	if len(body) > MaxBodyBytes {

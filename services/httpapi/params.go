@@ -55,6 +55,16 @@ func PathUUID(r *http.Request, name string) (string, *Problem) {
 	return ParseUUID(name, r.PathValue(name))
 }
 
+// PathUUIDAndCorrelation reads what most saga calls start with: the resource id, a
+// UUID path value, and the correlation id, which defaults to that id.
+func PathUUIDAndCorrelation(r *http.Request, name string) (id, corr string, p *Problem) {
+	if id, p = PathUUID(r, name); p != nil {
+		return "", "", p
+	}
+	corr, p = CorrelationID(r, id)
+	return id, corr, p
+}
+
 // ParseID parses a positive integer identifier (store or product) up to MaxID.
 func ParseID(field, s string) (int64, *Problem) {
 	v, err := strconv.ParseInt(s, 10, 64)

@@ -74,3 +74,45 @@ func (b *Base) MetricsRegistry() prometheus.Registerer { return b.Metrics.Regist
 
 // Close closes the database.
 func (b *Base) Close() error { return b.DB.Close() }
+
+// Do is one idempotent "do" call of a saga step, on a resource whose id the caller
+// chose (the Order UID).
+type Do struct {
+	Scope       string // the idempotency scope; it also names the resource in refusals ("sale")
+	Key         string // the resource id
+	RequestHash string // idempotency.Hash of the validated request
+	Action      string // the business event action of a refusal (CREATE_SALE)
+	Correlation string // the correlation id of a refusal's event
+	Undone      string // what its undo did, for refusals ("cancelled")
+}
+
+// Idempotent runs a do in one write transaction. A call seen before answers its
+// stored first answer; a call whose undo already ran, or that reuses the id with a
+// different request, is refused and the refusal recorded as a Failure event of
+// d.Action. Otherwise work runs and its answer, success or refusal, is saved to
+// be replayed, in the same transaction as the change.
+func (b *Base) Idempotent(ctx context.Context, d Do, work func(tx *storage.Tx) (httpapi.Answer, error)) (httpapi.Answer, error) {
+	var answer httpapi.Answer
+	err := b.DB.Write(ctx, func(tx *storage.Tx) error {
+		state, rec, err := idempotency.Begin(tx, d.Scope, d.Key, d.RequestHash)
+		if err != nil {
+			return err
+		}
+		switch state {
+		case idempotency.Replay:
+			answer = httpapi.Answer{Status: rec.Status, Body: rec.Body}
+			return nil
+		case idempotency.Compensated:
+			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("%s %s was %s; it is not made again", d.Scope, d.Key, d.Undone)))
+			return b.Events.Append(tx, d.Action, events.Failure, d.Correlation, "refused: already "+d.Undone)
+		case idempotency.Mismatch:
+			answer = httpapi.ProblemAnswer(httpapi.IdempotencyMismatch(fmt.Sprintf("%s %s exists with a different body", d.Scope, d.Key)))
+			return b.Events.Append(tx, d.Action, events.Failure, d.Correlation, "refused: same id, different body")
+		}
+		if answer, err = work(tx); err != nil {
+			return err
+		}
+		return idempotency.Save(tx, d.Scope, d.Key, idempotency.Record{RequestHash: d.RequestHash, Status: answer.Status, Body: answer.Body})
+	})
+	return answer, err
+}

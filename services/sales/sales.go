@@ -8,7 +8,9 @@ import (
 	"github.com/kubesaga/kubesaga/services/events"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/idempotency"
+	"github.com/kubesaga/kubesaga/services/money"
 	"github.com/kubesaga/kubesaga/services/orderlines"
+	"github.com/kubesaga/kubesaga/services/participant"
 	"github.com/kubesaga/kubesaga/services/storage"
 )
 
@@ -52,12 +54,7 @@ func (s *Service) putSale(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	body, p := httpapi.ReadBody(w, r)
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	spec, p := decodeSale(body)
+	spec, p := httpapi.ReadRequest(w, r, decodeSale)
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
@@ -77,55 +74,42 @@ func (s *Service) putSale(w http.ResponseWriter, r *http.Request) {
 		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
-	var answer httpapi.Answer
-	err = s.DB.Write(r.Context(), func(tx *storage.Tx) error {
-		state, rec, err := idempotency.Begin(tx, scopeSale, id, hash)
-		if err != nil {
-			return err
-		}
-		switch state {
-		case idempotency.Replay:
-			answer = httpapi.Answer{Status: rec.Status, Body: rec.Body}
-			return nil
-		case idempotency.Compensated:
-			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("sale %s was cancelled; it is not made again", id)))
-			return s.Events.Append(tx, ActionCreateSale, events.Failure, corr, "refused: already cancelled")
-		case idempotency.Mismatch:
-			answer = httpapi.ProblemAnswer(httpapi.IdempotencyMismatch(fmt.Sprintf("sale %s exists with a different body", id)))
-			return s.Events.Append(tx, ActionCreateSale, events.Failure, corr, "refused: same id, different body")
-		}
-		now := storage.FormatTime(tx.Now)
-		if _, err := tx.Exec(`INSERT INTO sales (id, store_id, order_id, status, total_cents, correlation_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, spec.StoreID, spec.OrderID, StatusCreated, int64(total), corr, now, now); err != nil {
-			return fmt.Errorf("insert sale: %w", err)
-		}
-		for i, l := range spec.Lines {
-			if _, err := tx.Exec(`INSERT INTO sale_lines (sale_id, line_no, product_id, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)`,
-				id, i, l.ProductID, l.Quantity, int64(l.Cents)); err != nil {
-				return fmt.Errorf("insert sale line: %w", err)
-			}
-		}
-		if err := s.Events.Append(tx, ActionCreateSale, events.Success, corr,
-			fmt.Sprintf("sale of %d lines in store %d, total %s", len(spec.Lines), spec.StoreID, total)); err != nil {
-			return err
-		}
-		// createdAt is the stored value read back, so the replayed body and GET agree.
-		created, err := storage.ParseTime(now)
-		if err != nil {
-			return err
-		}
-		answer, err = httpapi.JSONAnswer(http.StatusCreated, Sale{ID: id, StoreID: spec.StoreID, OrderID: spec.OrderID,
-			Status: StatusCreated, Lines: spec.Lines, Total: total.String(), CreatedAt: created})
-		if err != nil {
-			return err
-		}
-		return idempotency.Save(tx, scopeSale, id, idempotency.Record{RequestHash: hash, Status: answer.Status, Body: answer.Body})
+	do := participant.Do{Scope: scopeSale, Key: id, RequestHash: hash,
+		Action: ActionCreateSale, Correlation: corr, Undone: "cancelled"}
+	answer, err := s.Idempotent(r.Context(), do, func(tx *storage.Tx) (httpapi.Answer, error) {
+		return s.createSale(tx, id, corr, spec, total)
 	})
 	if err != nil {
 		httpapi.Internal(w, r, s.Logger, fmt.Errorf("create sale %s: %w", id, err))
 		return
 	}
 	httpapi.WriteAnswer(w, answer)
+}
+
+// createSale records a new sale, checked fresh by Idempotent, and answers it.
+func (s *Service) createSale(tx *storage.Tx, id, corr string, spec saleSpec, total money.Cents) (httpapi.Answer, error) {
+	now := storage.FormatTime(tx.Now)
+	if _, err := tx.Exec(`INSERT INTO sales (id, store_id, order_id, status, total_cents, correlation_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, spec.StoreID, spec.OrderID, StatusCreated, int64(total), corr, now, now); err != nil {
+		return httpapi.Answer{}, fmt.Errorf("insert sale: %w", err)
+	}
+	for i, l := range spec.Lines {
+		if _, err := tx.Exec(`INSERT INTO sale_lines (sale_id, line_no, product_id, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)`,
+			id, i, l.ProductID, l.Quantity, int64(l.Cents)); err != nil {
+			return httpapi.Answer{}, fmt.Errorf("insert sale line: %w", err)
+		}
+	}
+	if err := s.Events.Append(tx, ActionCreateSale, events.Success, corr,
+		fmt.Sprintf("sale of %d lines in store %d, total %s", len(spec.Lines), spec.StoreID, total)); err != nil {
+		return httpapi.Answer{}, err
+	}
+	// createdAt is the stored value read back, so the replayed body and GET agree.
+	created, err := storage.ParseTime(now)
+	if err != nil {
+		return httpapi.Answer{}, err
+	}
+	return httpapi.JSONAnswer(http.StatusCreated, Sale{ID: id, StoreID: spec.StoreID, OrderID: spec.OrderID,
+		Status: StatusCreated, Lines: spec.Lines, Total: total.String(), CreatedAt: created})
 }
 
 func (s *Service) getSale(w http.ResponseWriter, r *http.Request) {
@@ -179,12 +163,7 @@ func (s *Service) listSales(w http.ResponseWriter, r *http.Request) {
 // Compensate policy). It always leaves a tombstone, so a PUT arriving late is
 // refused instead of recording a sale nobody will cancel.
 func (s *Service) deleteSale(w http.ResponseWriter, r *http.Request) {
-	id, p := httpapi.PathUUID(r, "id")
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	corr, p := httpapi.CorrelationID(r, id)
+	id, corr, p := httpapi.PathUUIDAndCorrelation(r, "id")
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return

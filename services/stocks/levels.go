@@ -33,12 +33,7 @@ func (s *Service) putStock(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	body, p := httpapi.ReadBody(w, r)
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	qty, p := decodeStockLevel(body)
+	qty, p := httpapi.ReadRequest(w, r, decodeStockLevel)
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return

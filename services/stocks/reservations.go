@@ -9,6 +9,7 @@ import (
 	"github.com/kubesaga/kubesaga/services/events"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/idempotency"
+	"github.com/kubesaga/kubesaga/services/participant"
 	"github.com/kubesaga/kubesaga/services/storage"
 )
 
@@ -47,22 +48,12 @@ type Reservation struct {
 // chosen by the caller (the Order UID), which makes the call idempotent: the
 // first answer, success or refusal, is stored with the change and replayed.
 func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
-	id, p := httpapi.PathUUID(r, "id")
+	id, corr, p := httpapi.PathUUIDAndCorrelation(r, "id")
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
 	}
-	corr, p := httpapi.CorrelationID(r, id)
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	body, p := httpapi.ReadBody(w, r)
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	spec, p := decodeReservation(body)
+	spec, p := httpapi.ReadRequest(w, r, decodeReservation)
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
@@ -72,28 +63,10 @@ func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
 		httpapi.Internal(w, r, s.Logger, err)
 		return
 	}
-	var answer httpapi.Answer
-	err = s.DB.Write(r.Context(), func(tx *storage.Tx) error {
-		state, rec, err := idempotency.Begin(tx, scopeReservation, id, hash)
-		if err != nil {
-			return err
-		}
-		switch state {
-		case idempotency.Replay:
-			answer = httpapi.Answer{Status: rec.Status, Body: rec.Body}
-			return nil
-		case idempotency.Compensated:
-			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it is not made again", id)))
-			return s.Events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: already released")
-		case idempotency.Mismatch:
-			answer = httpapi.ProblemAnswer(httpapi.IdempotencyMismatch(fmt.Sprintf("reservation %s exists with a different body", id)))
-			return s.Events.Append(tx, ActionCreateReservation, events.Failure, corr, "refused: same id, different body")
-		}
-		answer, err = s.reserve(tx, id, corr, spec)
-		if err != nil {
-			return err
-		}
-		return idempotency.Save(tx, scopeReservation, id, idempotency.Record{RequestHash: hash, Status: answer.Status, Body: answer.Body})
+	do := participant.Do{Scope: scopeReservation, Key: id, RequestHash: hash,
+		Action: ActionCreateReservation, Correlation: corr, Undone: "released"}
+	answer, err := s.Idempotent(r.Context(), do, func(tx *storage.Tx) (httpapi.Answer, error) {
+		return s.reserve(tx, id, corr, spec)
 	})
 	if err != nil {
 		httpapi.Internal(w, r, s.Logger, fmt.Errorf("reserve stock for %s: %w", id, err))
@@ -171,12 +144,7 @@ func (s *Service) getReservation(w http.ResponseWriter, r *http.Request) {
 // once. It always leaves a tombstone, so that a PUT arriving late (after the
 // saga already compensated) is refused instead of taking stock nobody releases.
 func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
-	id, p := httpapi.PathUUID(r, "id")
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	corr, p := httpapi.CorrelationID(r, id)
+	id, corr, p := httpapi.PathUUIDAndCorrelation(r, "id")
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
@@ -227,12 +195,7 @@ func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
 
 // commitReservation marks the stock as sold for good (after the sale, the pivot).
 func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
-	id, p := httpapi.PathUUID(r, "id")
-	if p != nil {
-		httpapi.WriteProblem(w, p)
-		return
-	}
-	corr, p := httpapi.CorrelationID(r, id)
+	id, corr, p := httpapi.PathUUIDAndCorrelation(r, "id")
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
