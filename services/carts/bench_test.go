@@ -3,22 +3,18 @@ package carts
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+
+	st "github.com/kubesaga/kubesaga/services/internal/servicetest"
 )
 
 // BenchmarkLockCart measures the saga's first call through the real handler on
 // a real SQLite file (no network): one new cart locked per iteration.
 func BenchmarkLockCart(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "carts.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	h := s.Handler()
+	h := st.Handler(b, Open, "carts.db")
 	carts := make([]string, b.N)
 	for i := range carts {
 		carts[i] = uuid.NewString()

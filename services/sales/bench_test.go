@@ -3,22 +3,18 @@ package sales
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+
+	st "github.com/kubesaga/kubesaga/services/internal/servicetest"
 )
 
 // BenchmarkPutSale measures sale creation through the real handler on a real
 // SQLite file (no network), one new sale per iteration.
 func BenchmarkPutSale(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "sales.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	h := s.Handler()
+	h := st.Handler(b, Open, "sales.db")
 	ids := make([]string, b.N)
 	for i := range ids {
 		ids[i] = uuid.NewString()

@@ -3,22 +3,18 @@ package stocks
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+
+	st "github.com/kubesaga/kubesaga/services/internal/servicetest"
 )
 
 // BenchmarkPutReservation measures the saga's hot call through the real handler
 // and a real SQLite file (no network), one new reservation per iteration.
 func BenchmarkPutReservation(b *testing.B) {
-	s, err := Open(filepath.Join(b.TempDir(), "stocks.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	h := s.Handler()
+	h := st.Handler(b, Open, "stocks.db")
 	put := httptest.NewRequest("PUT", "/api/stocks/1/1", strings.NewReader(`{"quantity":1000000}`))
 	h.ServeHTTP(httptest.NewRecorder(), put)
 	ids := make([]string, b.N)

@@ -15,27 +15,9 @@ import (
 )
 
 // open starts the service on a real SQLite file behind a real HTTP server.
-func open(t testing.TB, path string) (*Service, *st.Client, func()) {
-	t.Helper()
-	s, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, stop := st.Start(t, s.Handler())
-	return s, c, func() {
-		stop()
-		if err := s.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	}
-}
+func open(t testing.TB, path string) (*Service, *st.Client, func()) { return st.Open(t, Open, path) }
 
-func newService(t testing.TB) *st.Client {
-	t.Helper()
-	_, c, stop := open(t, filepath.Join(t.TempDir(), "stocks.db"))
-	t.Cleanup(stop)
-	return c
-}
+func newService(t testing.TB) *st.Client { return st.New(t, Open, "stocks.db") }
 
 func setStock(t testing.TB, c *st.Client, store, product, qty int64) {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,51 @@ func Start(t testing.TB, h http.Handler) (*Client, func()) {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Client{t: t, URL: srv.URL}, srv.Close
+}
+
+// Service is a participant service as its tests use it.
+type Service interface {
+	Handler() http.Handler
+	Close() error
+}
+
+// Open opens a service with open (its package's Open, without a logger) on the
+// database file path and serves it; stop stops the server and closes the service.
+func Open[S Service](t testing.TB, open func(path string, logger *slog.Logger) (S, error), path string) (s S, c *Client, stop func()) {
+	t.Helper()
+	s, err := open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, stopServer := Start(t, s.Handler())
+	return s, c, func() {
+		stopServer()
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+}
+
+// New serves a service on a new database file (named file, in a temporary
+// folder) until the test ends.
+func New[S Service](t testing.TB, open func(path string, logger *slog.Logger) (S, error), file string) *Client {
+	t.Helper()
+	_, c, stop := Open(t, open, filepath.Join(t.TempDir(), file))
+	t.Cleanup(stop)
+	return c
+}
+
+// Handler opens a service on a new database file (named file, in a temporary
+// folder) and returns its handler, for benchmarks that call it without a network.
+// The service is closed when the test ends.
+func Handler[S Service](t testing.TB, open func(path string, logger *slog.Logger) (S, error), file string) http.Handler {
+	t.Helper()
+	s, err := open(filepath.Join(t.TempDir(), file), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s.Handler()
 }
 
 // Response is a read response.
