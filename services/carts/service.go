@@ -4,9 +4,7 @@ package carts
 
 import (
 	"embed"
-	"io/fs"
 	"log/slog"
-	"net/http"
 
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/participant"
@@ -21,29 +19,22 @@ var migrationFS embed.FS
 // Service serves the carts API on its own SQLite database.
 type Service struct {
 	*participant.Base
-	handler http.Handler
 }
 
 // Open creates the database's folder, opens the SQLite file (WAL) and applies
-// the embedded migrations. A nil logger discards logs.
+// the embedded migrations. A nil logger discards logs. Its Handler serves every
+// route, including /healthz, /readyz and /metrics.
 func Open(dbPath string, logger *slog.Logger) (*Service, error) {
-	migrations, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	base, err := participant.Open(Name, dbPath, logger, migrations)
+	base, err := participant.Open(Name, dbPath, logger, migrationFS)
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{Base: base}
-	if s.handler, err = base.Handler(s.routes()); err != nil {
+	if err := base.Serve(s.routes()); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
-
-// Handler serves every route, including /healthz, /readyz and /metrics.
-func (s *Service) Handler() http.Handler { return s.handler }
 
 // routes is the route table: the mux is built from it and the OpenAPI test
 // compares it with docs/openapi/carts.yaml.

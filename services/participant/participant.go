@@ -26,14 +26,19 @@ type Base struct {
 	Events  *events.Log
 	Metrics *httpapi.Metrics
 	Logger  *slog.Logger
+	handler http.Handler
 }
 
 // Open creates the database's folder, opens the SQLite file (WAL) and applies the shared
-// migrations and the service's own (the *.sql files of migrations). A nil logger
-// discards logs.
-func Open(name, dbPath string, logger *slog.Logger, migrations fs.FS) (*Base, error) {
+// migrations and the service's own: the *.sql files in the folder "migrations" of
+// files (the service's embedded files). A nil logger discards logs.
+func Open(name, dbPath string, logger *slog.Logger, files fs.FS) (*Base, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	migrations, err := fs.Sub(files, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -57,16 +62,20 @@ func (b *Base) Routes(api ...httpapi.Route) []httpapi.Route {
 	return append(routes, api...)
 }
 
-// Handler builds the service's handler from its routes; on error it closes the database,
-// so that a failed Open leaves nothing open.
-func (b *Base) Handler(routes []httpapi.Route) (http.Handler, error) {
+// Serve builds the service's handler from its routes (see Routes); on error it closes
+// the database, so that a failed Open leaves nothing open.
+func (b *Base) Serve(routes []httpapi.Route) error {
 	h, err := httpapi.NewHandler(routes, b.Metrics, b.Logger)
 	if err != nil {
 		_ = b.DB.Close()
-		return nil, fmt.Errorf("open %s: %w", b.Name, err)
+		return fmt.Errorf("open %s: %w", b.Name, err)
 	}
-	return h, nil
+	b.handler = h
+	return nil
 }
+
+// Handler serves every route given to Serve.
+func (b *Base) Handler() http.Handler { return b.handler }
 
 // MetricsRegistry is the registry served on /metrics; serve adds the authentication
 // failure counter to it.

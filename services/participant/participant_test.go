@@ -2,6 +2,7 @@ package participant
 
 import (
 	"context"
+	"io/fs"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -16,7 +17,7 @@ import (
 // TestIdempotent walks one do through its four states and checks the answers and
 // the refusal events, whose wording the participants' callers rely on.
 func TestIdempotent(t *testing.T) {
-	b, err := Open("things", filepath.Join(t.TempDir(), "things.db"), nil, fstest.MapFS{})
+	b, err := Open("things", filepath.Join(t.TempDir(), "things.db"), nil, fstest.MapFS{"migrations": &fstest.MapFile{Mode: fs.ModeDir}})
 	if err != nil {
 		t.Fatal(err)
 	}
