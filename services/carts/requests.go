@@ -52,8 +52,5 @@ func decodeOrder(body []byte) (string, *httpapi.Problem) {
 	if p := httpapi.DecodeBytes(body, &req); p != nil {
 		return "", p
 	}
-	if req.OrderID == nil {
-		return "", httpapi.Invalid("orderId", "is required and must be a UUID")
-	}
-	return httpapi.ParseUUID("orderId", *req.OrderID)
+	return httpapi.RequireUUID("orderId", req.OrderID)
 }

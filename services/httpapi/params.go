@@ -92,6 +92,14 @@ func RequireID(field string, v *int64) (int64, *Problem) {
 	return *v, nil
 }
 
+// RequireUUID checks a required UUID field of a request body (see ParseUUID).
+func RequireUUID(field string, v *string) (string, *Problem) {
+	if v == nil {
+		return "", Invalid(field, "is required and must be a UUID")
+	}
+	return ParseUUID(field, *v)
+}
+
 // RequireQuantity checks a required quantity between lowest (0 or 1) and MaxQuantity.
 func RequireQuantity(field string, v *int64, lowest int64) (int64, *Problem) {
 	if v == nil {

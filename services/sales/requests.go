@@ -30,10 +30,7 @@ func decodeSale(body []byte) (saleSpec, *httpapi.Problem) {
 	if spec.StoreID, p = httpapi.RequireID("storeId", req.StoreID); p != nil {
 		return saleSpec{}, p
 	}
-	if req.OrderID == nil {
-		return saleSpec{}, httpapi.Invalid("orderId", "is required and must be a UUID")
-	}
-	if spec.OrderID, p = httpapi.ParseUUID("orderId", *req.OrderID); p != nil {
+	if spec.OrderID, p = httpapi.RequireUUID("orderId", req.OrderID); p != nil {
 		return saleSpec{}, p
 	}
 	if spec.Lines, p = orderlines.Validate(req.Lines); p != nil {
