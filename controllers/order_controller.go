@@ -141,8 +141,7 @@ func (r *OrderReconciler) runSaga(ctx context.Context, s *orderScope) error {
 	if len(o.Status.Conditions) == 0 {
 		o.Status.StartedAt = &metav1.Time{Time: now}
 		appendHistory(o, "ORDER_CREATED", now, "")
-		r.Metrics.Started.Inc()
-		r.event(o, corev1.EventTypeNormal, "SagaStarted", "Start", "saga started for cart %s", o.Spec.CartID)
+		r.Metrics.Started.Inc() // no Event: starting has no side effect, and Events cost API writes
 	}
 	if !o.DeletionTimestamp.IsZero() && !s.finishedNeedsNothing() {
 		s.state.Abort = true
