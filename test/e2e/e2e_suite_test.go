@@ -74,10 +74,7 @@ var _ = BeforeSuite(func() {
 	// cache is warm, as it is after `go test` compiled the packages).
 	binDir := filepath.Join(tmp, "bin")
 	start := time.Now()
-	build := exec.Command(goBinary(), "build", "-o", binDir+"/", "./cmd/manager", "./cmd/carts", "./cmd/stocks", "./cmd/sales") //nolint:gosec
-	build.Dir = filepath.Join("..", "..")
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "go build: %s", out)
+	Expect(devstack.Build(ctx, filepath.Join("..", ".."), binDir)).To(Succeed())
 	GinkgoWriter.Printf("built the binaries in %s\n", time.Since(start).Round(time.Millisecond))
 
 	// The control plane, with the CRDs as `make install` applies them.
@@ -86,7 +83,7 @@ var _ = BeforeSuite(func() {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 	}
-	_, err = testEnv.Start()
+	_, err := testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 	admin, err := testEnv.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, nil)
 	Expect(err).NotTo(HaveOccurred())
@@ -143,23 +140,6 @@ var _ = AfterEach(func() {
 		}
 	}
 })
-
-// goBinary is the go command: on PATH (make test), else the one `go env GOROOT` of the
-// environment names.
-func goBinary() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	if root := os.Getenv("GOROOT"); root != "" && fileExists(filepath.Join(root, "bin", "go")) {
-		return filepath.Join(root, "bin", "go")
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
 
 // kubectlE runs kubectl against the suite's control plane in the e2e namespace and
 // returns its standard output.
