@@ -168,10 +168,11 @@ func TestHA(t *testing.T) {
 	t.Logf("ha: %s holds the Lease %s after the kill; first Order progress %s after it", other, leaseTakeover.Round(time.Millisecond), firstProgress.Round(time.Millisecond))
 	// Worst case: the follower saw the last renewal up to one retry period late, the
 	// lease runs out, and its next try comes up to one (jittered) retry period later.
-	// One more second for a busy 2-core machine.
-	limit := leaseDuration + 3*retryPeriod + time.Second
+	// Three more seconds because CI runs this beside the other suites on 2 cores, and a
+	// starved follower renews late; the measured time is printed either way.
+	limit := leaseDuration + 3*retryPeriod + 3*time.Second
 	if leaseTakeover > limit {
-		t.Errorf("ha: takeover took %s, more than the lease (%s) + 3 retry periods + 1s = %s", leaseTakeover, leaseDuration, limit)
+		t.Errorf("ha: takeover took %s, more than the lease (%s) + 3 retry periods + 3s = %s", leaseTakeover, leaseDuration, limit)
 	}
 	if firstProgress == 0 {
 		t.Errorf("ha: no Order moved within %s of the leader's death", bound)
