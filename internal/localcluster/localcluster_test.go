@@ -47,7 +47,7 @@ func TestMergeProcs(t *testing.T) {
 // it and checks that its processes and data directories are gone.
 func TestServe(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Skip("KUBEBUILDER_ASSETS is not set (make envtest prints it)")
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` (or `make envtest` and export what it prints)")
 	}
 	dir := t.TempDir()
 	crds := filepath.Join(dir, "no-crds-yet") // missing CRD directories are skipped
