@@ -66,6 +66,14 @@ lint-fix: golangci-lint ## Run golangci-lint and apply its fixes.
 lint-config: golangci-lint ## Check .golangci.yml against golangci-lint's schema.
 	$(GOLANGCI_LINT) config verify
 
+.PHONY: license
+license: ## Fail, listing them, when tracked Go files lack the header of hack/boilerplate.go.txt.
+	hack/license.sh --check
+
+.PHONY: license-fix
+license-fix: ## Prepend the header of hack/boilerplate.go.txt to the tracked Go files that lack it.
+	hack/license.sh --fix
+
 .PHONY: verify
 verify: ## Fail, showing the diff, when generated code, manifests or formatting are stale.
 	hack/verify-generated.sh $(MAKE) --no-print-directory manifests generate fmt

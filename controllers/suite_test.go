@@ -19,7 +19,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
@@ -60,7 +60,7 @@ var _ = BeforeSuite(func() {
 	var err error
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred(), "start envtest: run `make envtest` and set KUBEBUILDER_ASSETS")
-	k8sClient, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	k8sClient, err = client.New(cfg, client.Options{Scheme: controllers.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 
 	mgrCfg = operatorUser()
@@ -96,8 +96,8 @@ var _ = AfterSuite(func() {
 
 // testOptions is the manager configuration of the suite: the production wiring with
 // short backoffs so that retries and exhaustion happen within seconds.
-func testOptions() manager.Options {
-	return manager.Options{
+func testOptions() controllers.ManagerOptions {
+	return controllers.ManagerOptions{
 		CartsURL: cartsSvc.URL(), StocksURL: stocksSvc.URL(), SalesURL: salesSvc.URL(),
 		StepTimeout:             2 * time.Second,
 		MaxAttempts:             8,
@@ -118,7 +118,7 @@ func testOptions() manager.Options {
 
 // startManager starts a fresh manager, as a restarted operator pod would.
 func startManager() {
-	mgr, err := manager.New(mgrCfg, testOptions())
+	mgr, err := controllers.NewManager(mgrCfg, testOptions())
 	Expect(err).NotTo(HaveOccurred())
 	mctx, mcancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -158,7 +158,7 @@ func operatorUser() *rest.Config {
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "kubesaga-operator"}},
 	})).To(Succeed())
 
-	c, err := client.New(user.Config(), client.Options{Scheme: manager.Scheme()})
+	c, err := client.New(user.Config(), client.Options{Scheme: controllers.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 	err = c.List(ctx, &corev1.SecretList{})
 	Expect(apierrors.IsForbidden(err)).To(BeTrue(), "RBAC must be enforced, got %v", err)

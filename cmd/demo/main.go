@@ -1,4 +1,4 @@
-// Command demo runs `make demo` and `make demo-down` (internal/devstack/demo):
+// Command demo runs `make demo` and `make demo-down` (internal/dev/devstack/demo):
 //
 //	demo up   -dir=.local -bin=bin -kubectl=PATH -samples=config/samples
 //	demo down -dir=.local
@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubesaga/kubesaga/internal/devstack/demo"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack/demo"
 )
 
 func main() {

@@ -34,7 +34,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubesaga/kubesaga/internal/localcluster"
+	"github.com/kubesaga/kubesaga/internal/dev/localcluster"
 )
 
 var errNotRunning = errors.New("not running")

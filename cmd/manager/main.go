@@ -7,16 +7,16 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
 )
 
 func main() {
-	opts := manager.Options{}
+	opts := controllers.ManagerOptions{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	log := opts.Logger()
 	ctrl.SetLogger(log)
-	if err := manager.Run(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), opts); err != nil {
+	if err := controllers.RunManager(ctrl.SetupSignalHandler(), ctrl.GetConfigOrDie(), opts); err != nil {
 		log.Error(err, "manager stopped")
 		os.Exit(1)
 	}

@@ -36,7 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
 	"github.com/kubesaga/kubesaga/internal/ordersaga"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
@@ -57,7 +57,7 @@ type config struct {
 }
 
 func main() {
-	defaults := manager.Options{}
+	defaults := controllers.ManagerOptions{}
 	defaults.BindFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
 
 	var c config
@@ -99,7 +99,7 @@ func main() {
 }
 
 //nolint:gocyclo,lll // one linear script of the benchmark's phases, in order
-func run(ctx context.Context, c config, defaults manager.Options) (*report, error) {
+func run(ctx context.Context, c config, defaults controllers.ManagerOptions) (*report, error) {
 	rep := &report{cfg: c, started: time.Now(), defaultSteps: defaults.MaxStepsPerPass}
 	dir := c.WorkDir
 	if dir == "" {
@@ -139,13 +139,13 @@ func run(ctx context.Context, c config, defaults manager.Options) (*report, erro
 
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = float32(c.QPS), c.Burst
-	cl, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	cl, err := client.New(cfg, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		return nil, err
 	}
 	unthrottled := rest.CopyConfig(cfg)
 	unthrottled.QPS, unthrottled.Burst = -1, 0
-	rawCl, err := client.New(unthrottled, client.Options{Scheme: manager.Scheme()})
+	rawCl, err := client.New(unthrottled, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func run(ctx context.Context, c config, defaults manager.Options) (*report, erro
 	}
 
 	// c. kubesaga.
-	inf, err := cache.New(cfg, cache.Options{Scheme: manager.Scheme()})
+	inf, err := cache.New(cfg, cache.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		return nil, err
 	}

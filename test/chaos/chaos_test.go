@@ -28,7 +28,7 @@ import (
 	"time"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
-	"github.com/kubesaga/kubesaga/internal/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 )
 
 // Settings of the run. The short form (go test ./...) runs 60 Orders; `make chaos`

@@ -33,14 +33,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/kubesaga/kubesaga/internal/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 )
 
 const (
 	leaseNamespace = "kubesaga-system"
-	leaseName      = "kubesaga.saga.kubesaga.io" // internal/manager's LeaderElectionID
+	leaseName      = "kubesaga.saga.kubesaga.io" // controllers.NewManager's LeaderElectionID
 	leaseDuration  = 4 * time.Second
-	// retryPeriod is what internal/manager derives from the lease duration (lease/7).
+	// retryPeriod is what controllers.NewManager derives from the lease duration (lease/7).
 	retryPeriod = leaseDuration / 7
 	haOrders    = 40
 )

@@ -35,7 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/kubesaga/kubesaga/internal/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 )
 
 // env is what every test of the package shares: the binaries and the control plane.

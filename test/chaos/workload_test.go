@@ -39,8 +39,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
-	"github.com/kubesaga/kubesaga/internal/devstack"
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
@@ -88,7 +88,7 @@ func writeToken(t *testing.T, dir string) string {
 
 func newK8sClient(t *testing.T) client.Client {
 	t.Helper()
-	c, err := client.New(env.cfg, client.Options{Scheme: manager.Scheme()})
+	c, err := client.New(env.cfg, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
 )
 
 // testToken is the bearer token the tests give the charts (auth.token).
@@ -751,7 +751,7 @@ func TestManagerAcceptsRenderedArgs(t *testing.T) {
 			if !slices.Equal(ctr.Command, []string{"/manager"}) {
 				t.Errorf("command is %q, want [/manager] (the image's binary)", ctr.Command)
 			}
-			var o manager.Options
+			var o controllers.ManagerOptions
 			fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 			fs.SetOutput(io.Discard)
 			o.BindFlags(fs)

@@ -34,7 +34,7 @@ import (
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/kubesaga/kubesaga/internal/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 

@@ -29,7 +29,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/kubesaga/kubesaga/internal/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 

@@ -14,10 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package devstack runs kubesaga as real local processes: the three participant
-// services (carts, stocks, sales) on 127.0.0.1 with their SQLite files under one
-// directory, and the manager against a kubeconfig. `make demo`, the end-to-end tests,
-// the chaos test and the benchmark share it.
+// Package devstack (a development tool, not the product) runs kubesaga as real local
+// processes: the three participant services (carts, stocks, sales) on 127.0.0.1 with their
+// SQLite files under one directory, and the manager against a kubeconfig. `make demo`, the
+// end-to-end tests, the chaos test and the benchmark share it.
 //
 // Start launches the processes and returns once each answers its /readyz. Every
 // process writes its pid to Dir/<name>.pid and its output to Dir/<name>.log, and the
@@ -45,7 +45,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kubesaga/kubesaga/internal/faultproxy"
+	"github.com/kubesaga/kubesaga/internal/dev/faultproxy"
 )
 
 // Process names. Services are the participants; Manager is the operator.

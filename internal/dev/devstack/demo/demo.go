@@ -14,10 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package demo is `make demo` and `make demo-down`: on a local control plane started by
-// `make cluster-up`, it runs the services and the manager as detached processes
-// (devstack), seeds the data the samples need, applies config/samples/ with kubectl,
-// waits for both Orders and shows what happened.
+// Package demo (a development tool, not the product) is `make demo` and `make demo-down`:
+// on a local control plane started by `make cluster-up`, it runs the services and the
+// manager as detached processes (devstack), seeds the data the samples need, applies
+// config/samples/ with kubectl, waits for both Orders and shows what happened.
 package demo
 
 import (
@@ -33,8 +33,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubesaga/kubesaga/internal/devstack"
-	"github.com/kubesaga/kubesaga/internal/localcluster"
+	"github.com/kubesaga/kubesaga/internal/dev/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/localcluster"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 

@@ -14,9 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package localcluster runs a local Kubernetes control plane (etcd and kube-apiserver on
-// 127.0.0.1) through controller-runtime's envtest package, for `make cluster-up`,
-// `make demo` and the end-to-end tests.
+// Package localcluster (a development tool, not the product) runs a local Kubernetes
+// control plane (etcd and kube-apiserver on 127.0.0.1) through controller-runtime's
+// envtest package, for `make cluster-up`, `make demo` and the end-to-end tests.
 //
 // Serve runs the control plane in the foreground until its context ends. Up starts Serve
 // in a detached background process and returns once the API server answers; Down stops

@@ -14,11 +14,12 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package faultproxy is a tiny TCP proxy for fault injection in tests: it forwards
-// every connection to an upstream address and can be switched, at run time, to delay
-// every chunk it forwards (a service that answers past the caller's timeout) or to
-// refuse new connections. It does not parse HTTP: a delayed request still reaches
-// the upstream after the delay, as on a slow network, even if the caller gave up.
+// Package faultproxy (a development tool, not the product) is a tiny TCP proxy for fault
+// injection in tests: it forwards every connection to an upstream address and can be
+// switched, at run time, to delay every chunk it forwards (a service that answers past the
+// caller's timeout) or to refuse new connections. It does not parse HTTP: a delayed
+// request still reaches the upstream after the delay, as on a slow network, even if the
+// caller gave up.
 package faultproxy
 
 import (

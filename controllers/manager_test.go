@@ -1,14 +1,16 @@
-package manager
+package controllers_test
 
 import (
 	"flag"
 	"strings"
 	"testing"
+
+	"github.com/kubesaga/kubesaga/controllers"
 )
 
-func parse(t *testing.T, args ...string) Options {
+func parseFlags(t *testing.T, args ...string) controllers.ManagerOptions {
 	t.Helper()
-	var o Options
+	var o controllers.ManagerOptions
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	o.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -18,7 +20,7 @@ func parse(t *testing.T, args ...string) Options {
 }
 
 func TestDefaultsAreValid(t *testing.T) {
-	o := parse(t)
+	o := parseFlags(t)
 	if err := o.Validate(); err != nil {
 		t.Fatalf("defaults must be valid: %v", err)
 	}
@@ -41,13 +43,13 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{[]string{"--log-format=xml"}, "--log-format"},
 		{[]string{"--max-attempts=0"}, "retry flags"},
 	} {
-		o := parse(t, tc.args...)
+		o := parseFlags(t, tc.args...)
 		err := o.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: want an error naming %s, got %v", tc.args, tc.want, err)
 		}
 	}
-	o := parse(t, "--carts-url=carts:8080")
+	o := parseFlags(t, "--carts-url=carts:8080")
 	if _, err := o.Participants(); err == nil || !strings.Contains(err.Error(), "--carts-url") {
 		t.Errorf("a URL without scheme must be refused naming --carts-url, got %v", err)
 	}

@@ -1,6 +1,9 @@
-// Package manager wires the operator: flags, the controller-runtime manager, the
-// participant clients and the Order reconciler. cmd/manager and the tests share it.
-package manager
+package controllers
+
+// The composition root of the operator: flags, the controller-runtime manager, the
+// participant clients and the Order reconciler. It lives here rather than in package main
+// (cmd/manager) because the envtest suite, test/chaos, test/bench and test/charts start
+// the operator in-process with the production wiring, and a main package cannot be imported.
 
 import (
 	"context"
@@ -23,14 +26,13 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
-	"github.com/kubesaga/kubesaga/controllers"
 	"github.com/kubesaga/kubesaga/internal/ordersaga"
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/internal/saga"
 )
 
-// Options are the manager's settings; every one is a flag.
-type Options struct {
+// ManagerOptions are the manager's settings; every one is a flag.
+type ManagerOptions struct {
 	CartsURL, StocksURL, SalesURL string
 	TokenFile                     string
 	StepTimeout                   time.Duration
@@ -53,7 +55,7 @@ type Options struct {
 }
 
 // BindFlags registers the options as flags, with defaults fit for production.
-func (o *Options) BindFlags(fs *flag.FlagSet) {
+func (o *ManagerOptions) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CartsURL, "carts-url", envOr("CARTS_URL", "http://carts:8080"), "base URL of the carts service (env CARTS_URL)")
 	fs.StringVar(&o.StocksURL, "stocks-url", envOr("STOCKS_URL", "http://stocks:8080"), "base URL of the stocks service (env STOCKS_URL)")
 	fs.StringVar(&o.SalesURL, "sales-url", envOr("SALES_URL", "http://sales:8080"), "base URL of the sales service (env SALES_URL)")
@@ -82,7 +84,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 }
 
 // Logger returns the structured logger the flags ask for (log/slog behind logr).
-func (o *Options) Logger() logr.Logger {
+func (o *ManagerOptions) Logger() logr.Logger {
 	hopts := &slog.HandlerOptions{Level: slog.Level(-o.LogLevel)}
 	var h slog.Handler = slog.NewJSONHandler(os.Stderr, hopts)
 	if o.LogFormat == "text" {
@@ -92,13 +94,13 @@ func (o *Options) Logger() logr.Logger {
 }
 
 // Policy is the retry policy from the flags.
-func (o *Options) Policy() saga.Policy {
+func (o *ManagerOptions) Policy() saga.Policy {
 	return saga.Policy{MaxAttempts: o.MaxAttempts, CompensationMaxAttempts: o.CompensationMaxAttempts,
 		BackoffBase: o.BackoffBase, BackoffMax: o.BackoffMax}
 }
 
 // Validate refuses settings that cannot work, naming the flag.
-func (o *Options) Validate() error {
+func (o *ManagerOptions) Validate() error {
 	var errs []error
 	if o.LogFormat != "json" && o.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: must be json or text", o.LogFormat))
@@ -128,7 +130,7 @@ func Scheme() *runtime.Scheme {
 
 // Participants builds the participant clients from the options, with one shared
 // keep-alive pool sized for the concurrent reconciles.
-func (o *Options) Participants() (ordersaga.Participants, error) {
+func (o *ManagerOptions) Participants() (ordersaga.Participants, error) {
 	po := participants.Options{Timeout: o.StepTimeout, MaxIdleConnsPerHost: 2 * o.MaxConcurrentReconciles}
 	if o.TokenFile != "" {
 		po.TokenFunc = participants.TokenFile(o.TokenFile) // re-read on every call: a rotated Secret applies without restart
@@ -149,8 +151,8 @@ func (o *Options) Participants() (ordersaga.Participants, error) {
 	return ordersaga.Participants{Carts: carts, Stocks: stocks, Sales: sales}, nil
 }
 
-// New builds a manager with the Order reconciler registered, ready to Start.
-func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+// NewManager builds a manager with the Order reconciler registered, ready to Start.
+func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
@@ -183,14 +185,14 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &controllers.OrderReconciler{
+	r := &OrderReconciler{
 		Client:          mgr.GetClient(),
 		Recorder:        mgr.GetEventRecorder("kubesaga"),
 		Participants:    parts,
 		Policy:          o.Policy(),
 		StepTimeout:     o.StepTimeout,
 		MaxStepsPerPass: o.MaxStepsPerPass,
-		Metrics:         controllers.SagaMetrics(),
+		Metrics:         SagaMetrics(),
 	}
 	if err := r.SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("set up order controller: %w", err)
@@ -204,9 +206,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	return mgr, nil
 }
 
-// Run builds the manager and runs it until ctx ends.
-func Run(ctx context.Context, cfg *rest.Config, o Options) error {
-	mgr, err := New(cfg, o)
+// RunManager builds the manager and runs it until ctx ends.
+func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
+	mgr, err := NewManager(cfg, o)
 	if err != nil {
 		return err
 	}
