@@ -30,7 +30,7 @@ var _ = Describe("Order saga", func() {
 		for _, p := range []*participant{cartsSvc, stocksSvc, salesSvc} {
 			p.Heal()
 			p.AfterServe(nil)
-			if p.srv == nil {
+			if !p.Running() {
 				p.Start()
 			}
 		}

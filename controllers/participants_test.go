@@ -1,145 +1,49 @@
+/*
+Copyright 2026 The kubesaga Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package controllers_test
 
 import (
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
-
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/kubesaga/kubesaga/services/carts"
-	"github.com/kubesaga/kubesaga/services/sales"
-	"github.com/kubesaga/kubesaga/services/stocks"
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 )
 
-// participant runs one real participant service (its real handler on a real SQLite file)
-// on a fixed loopback address, and can be taken down (connections refused) and brought
-// back on the same address and database, as a crashed and restarted service would.
-type participant struct {
-	name   string
-	dbPath string
-	addr   string
-	open   func(dbPath string) (http.Handler, io.Closer, error)
-
-	mu      sync.Mutex
-	srv     *http.Server
-	closer  io.Closer
-	failing map[string]int // "METHOD /path-prefix" -> HTTP status answered instead of serving
-	after   func(r *http.Request)
-}
+// participant is one real participant service of the suite (internal/dev/inprocess: its
+// real handler on a real SQLite file), whose Start and Stop fail the spec on error. Specs
+// take it down and bring it back on the same address and database, as a crashed and
+// restarted service, and inject error answers.
+type participant struct{ *inprocess.Service }
 
 func newParticipant(name, dir string) *participant {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p := &participant{name: name, dbPath: filepath.Join(dir, name+".db"), failing: map[string]int{}}
-	switch name {
-	case "carts":
-		p.open = func(db string) (http.Handler, io.Closer, error) {
-			s, err := carts.Open(db, quiet)
-			if err != nil {
-				return nil, nil, err
-			}
-			return s.Handler(), s, nil
-		}
-	case "stocks":
-		p.open = func(db string) (http.Handler, io.Closer, error) {
-			s, err := stocks.Open(db, quiet)
-			if err != nil {
-				return nil, nil, err
-			}
-			return s.Handler(), s, nil
-		}
-	case "sales":
-		p.open = func(db string) (http.Handler, io.Closer, error) {
-			s, err := sales.Open(db, quiet)
-			if err != nil {
-				return nil, nil, err
-			}
-			return s.Handler(), s, nil
-		}
-	}
-	return p
+	GinkgoHelper()
+	s, err := inprocess.New(name, dir)
+	Expect(err).NotTo(HaveOccurred())
+	return &participant{s}
 }
 
-func (p *participant) URL() string { return "http://" + p.addr }
-
-// Start opens the database and serves on the participant's address (a new one the first time).
+// Start serves again, on the same address and database after a Stop.
 func (p *participant) Start() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	h, c, err := p.open(p.dbPath)
-	Expect(err).NotTo(HaveOccurred(), "open %s", p.name)
-	addr := p.addr
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	var l net.Listener
-	Eventually(func() error { l, err = net.Listen("tcp", addr); return err }).
-		WithTimeout(5*time.Second).Should(Succeed(), "listen for %s", p.name)
-	p.addr = l.Addr().String()
-	p.closer = c
-	p.srv = &http.Server{Handler: p.wrap(h), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = p.srv.Serve(l) }()
+	GinkgoHelper()
+	Expect(p.Service.Start()).To(Succeed(), "start %s", p.Name)
 }
 
 // Stop takes the service down: its port refuses connections and its database is closed.
 func (p *participant) Stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.srv == nil {
-		return
-	}
-	_ = p.srv.Close()
-	Expect(p.closer.Close()).To(Succeed())
-	p.srv = nil
-}
-
-// FailWith makes requests whose "METHOD path" starts with prefix answer status instead.
-func (p *participant) FailWith(prefix string, status int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.failing[prefix] = status
-}
-
-// Heal stops every injected failure.
-func (p *participant) Heal() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.failing = map[string]int{}
-}
-
-// AfterServe sets a function called after each request was served (nil to clear).
-func (p *participant) AfterServe(f func(r *http.Request)) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.after = f
-}
-
-func (p *participant) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		status := 0
-		for prefix, s := range p.failing {
-			if strings.HasPrefix(r.Method+" "+r.URL.Path, prefix) {
-				status = s
-			}
-		}
-		after := p.after
-		p.mu.Unlock()
-		if status != 0 {
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(status)
-			_, _ = io.WriteString(w, `{"type":"about:blank","title":"injected fault","status":`+strconv.Itoa(status)+`}`)
-			return
-		}
-		h.ServeHTTP(w, r)
-		if after != nil {
-			after(r)
-		}
-	})
+	GinkgoHelper()
+	Expect(p.Service.Stop()).To(Succeed(), "stop %s", p.Name)
 }

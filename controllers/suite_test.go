@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubesaga/kubesaga/controllers"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
@@ -27,12 +28,12 @@ import (
 // services on SQLite files, and the real manager, and asserts through a direct client
 // and the services' own APIs.
 var (
-	testEnv   *envtest.Environment
-	cfg       *rest.Config // admin, for the specs
-	mgrCfg    *rest.Config // the operator's user, bound only to the generated ClusterRole
-	k8sClient client.Client
-	ctx       context.Context
-	cancel    context.CancelFunc
+	controlPlane *controlplane.ControlPlane
+	cfg          *rest.Config // admin, for the specs
+	mgrCfg       *rest.Config // the operator's user, bound only to the generated ClusterRole
+	k8sClient    client.Client
+	ctx          context.Context
+	cancel       context.CancelFunc
 
 	cartsSvc, stocksSvc, salesSvc *participant
 	cartsAPI                      *participants.Carts
@@ -52,14 +53,10 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(GinkgoLogr)
 	ctx, cancel = context.WithCancel(context.Background())
 
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
-	}
 	var err error
-	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred(), "start envtest: run `make envtest` and set KUBEBUILDER_ASSETS")
+	controlPlane, err = controlplane.Start(controlplane.Options{})
+	Expect(err).NotTo(HaveOccurred())
+	cfg = controlPlane.Config
 	k8sClient, err = client.New(cfg, client.Options{Scheme: controllers.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 
@@ -89,8 +86,8 @@ var _ = AfterSuite(func() {
 			p.Stop()
 		}
 	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
+	if controlPlane != nil {
+		Expect(controlPlane.Stop()).To(Succeed())
 	}
 })
 
@@ -145,7 +142,7 @@ func stopManager() {
 // from the RBAC markers (config/rbac/role.yaml), so that every spec also proves the
 // role is enough; it checks first that the API server does enforce RBAC.
 func operatorUser() *rest.Config {
-	user, err := testEnv.AddUser(envtest.User{Name: "kubesaga-operator"}, nil)
+	user, err := controlPlane.Env.AddUser(envtest.User{Name: "kubesaga-operator"}, nil)
 	Expect(err).NotTo(HaveOccurred())
 	raw, err := os.ReadFile(filepath.Join("..", "config", "rbac", "role.yaml"))
 	Expect(err).NotTo(HaveOccurred())

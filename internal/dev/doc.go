@@ -15,6 +15,7 @@ limitations under the License.
 */
 
 // Package dev groups the development tools, which no image ships and no product package
-// imports: localcluster (make cluster-up), devstack (make demo, test/e2e, test/chaos) and
-// faultproxy (test/chaos).
+// imports: localcluster (make cluster-up), devstack (make demo, test/e2e, test/chaos),
+// faultproxy (test/chaos), and the test harness every suite and the benchmark share:
+// controlplane, binaries, inprocess (and repo, which finds the checkout).
 package dev

@@ -2,19 +2,15 @@ package ordersaga_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 	"github.com/kubesaga/kubesaga/internal/ordersaga"
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/internal/saga"
-	"github.com/kubesaga/kubesaga/services/carts"
-	"github.com/kubesaga/kubesaga/services/sales"
-	"github.com/kubesaga/kubesaga/services/stocks"
 )
 
 // One whole Order saga per iteration, driven as the reconciler drives it (saga.Next,
@@ -26,38 +22,19 @@ import (
 
 func benchStack(b *testing.B) (ordersaga.Participants, *participants.Carts) {
 	b.Helper()
-	dir := b.TempDir()
-	c, err := carts.Open(filepath.Join(dir, "carts.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := stocks.Open(filepath.Join(dir, "stocks.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sl, err := sales.Open(filepath.Join(dir, "sales.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cs, ss, ls := httptest.NewServer(c.Handler()), httptest.NewServer(s.Handler()), httptest.NewServer(sl.Handler())
-	b.Cleanup(func() {
-		cs.Close()
-		ss.Close()
-		ls.Close()
-		_, _, _ = c.Close(), s.Close(), sl.Close()
-	})
 	po := participants.Options{Timeout: 5 * time.Second}
-	hc := participants.NewHTTPClient(po)
-	cartsAPI, _ := participants.NewCarts(cs.URL, hc, po)
-	stocksAPI, _ := participants.NewStocks(ss.URL, hc, po)
-	salesAPI, _ := participants.NewSales(ls.URL, hc, po)
+	parts, err := inprocess.SetForTest(b).Clients(po)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cartsAPI, stocksAPI := parts.Carts, parts.Stocks
 	ctx := context.Background()
 	for _, p := range []struct{ id, qty int64 }{{501, 1_000_000}, {502, 0}} {
 		if _, err := stocksAPI.SetStock(ctx, 101, p.id, p.qty); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return ordersaga.Participants{Carts: cartsAPI, Stocks: stocksAPI, Sales: salesAPI}, cartsAPI
+	return parts, cartsAPI
 }
 
 func benchSaga(b *testing.B, product int64, want saga.Result) {

@@ -1,69 +1,21 @@
 package participants_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/services/carts"
-	svcserve "github.com/kubesaga/kubesaga/services/serve"
 	"github.com/kubesaga/kubesaga/services/stocks"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
-// runWithToken runs a service the way its binary does (svcserve.Run, a real
-// listener) with --token-file, and returns its URL and its log output.
-func runWithToken[S svcserve.Service](t *testing.T, name string, open func(string, *slog.Logger) (S, error), tokenFile string) (string, *lockedBuffer) {
-	t.Helper()
-	logs := &lockedBuffer{}
-	cfg := svcserve.Config{Name: name, Addr: "127.0.0.1:0", DB: filepath.Join(t.TempDir(), name+".db"), LogFormat: "json",
-		ShutdownTimeout: 5 * time.Second, TokenFile: tokenFile, TokenCheckInterval: 10 * time.Millisecond}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- svcserve.Run(ctx, cfg, svcserve.NewLogger("json", name, logs),
-			func(p string, l *slog.Logger) (svcserve.Service, error) { return open(p, l) },
-			func(a net.Addr) { addr <- a })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("svcserve.Run: %v", err)
-		}
-	})
-	select {
-	case a := <-addr:
-		return "http://" + a.String(), logs
-	case err := <-done:
-		t.Fatalf("svcserve.Run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("service did not start")
-	}
-	return "", nil
-}
 
 func writeToken(t *testing.T, path, content string) {
 	t.Helper()
@@ -101,7 +53,8 @@ func TestClientsAuthenticate(t *testing.T) {
 	const tok, wrong = "7e1f0c2b9a8d4e6f7e1f0c2b9a8d4e6f", "0000000000000000ffffffffffffffff"
 	file := filepath.Join(t.TempDir(), "token")
 	writeToken(t, file, tok+"\n")
-	url, logs := runWithToken(t, carts.Name, carts.Open, file)
+	logs := &inprocess.LogBuffer{}
+	url := inprocess.AsBinary(t, carts.Name, inprocess.Binary{TokenFile: file, Logs: logs})
 
 	ok, err := participants.NewCarts(url, nil, participants.Options{Timeout: 2 * time.Second, TokenFunc: participants.TokenFile(file)})
 	if err != nil {
@@ -160,7 +113,8 @@ func TestRotationWithoutRestart(t *testing.T) {
 	const old, next = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "f9e8d7c6b5a493827160f5e4d3c2b1a0"
 	file := filepath.Join(t.TempDir(), "token")
 	writeToken(t, file, old)
-	url, logs := runWithToken(t, stocks.Name, stocks.Open, file)
+	logs := &inprocess.LogBuffer{}
+	url := inprocess.AsBinary(t, stocks.Name, inprocess.Binary{TokenFile: file, Logs: logs})
 	client := func(tf func() (string, error)) stocksClient {
 		c, err := participants.NewStocks(url, nil, participants.Options{Timeout: 2 * time.Second, TokenFunc: tf})
 		if err != nil {

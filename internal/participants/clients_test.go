@@ -3,16 +3,15 @@ package participants_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/services/carts"
 	"github.com/kubesaga/kubesaga/services/sales"
@@ -22,25 +21,9 @@ import (
 // The clients are tested against the real services (real handlers, real SQLite files,
 // real HTTP): what matters is how they read what the services really answer.
 
-type svc interface {
-	Handler() http.Handler
-	Close() error
-}
-
-func serve[S svc](t *testing.T, open func(string, *slog.Logger) (S, error)) (*httptest.Server, S) {
-	t.Helper()
-	s, err := open(filepath.Join(t.TempDir(), "db.sqlite"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { srv.Close(); _ = s.Close() })
-	return srv, s
-}
-
 func TestCartsClientLockUnlockAndRefusals(t *testing.T) {
-	srv, _ := serve(t, carts.Open)
-	c, err := participants.NewCarts(srv.URL, nil, participants.Options{Timeout: 2 * time.Second})
+	srv := inprocess.ForTest(t, carts.Name)
+	c, err := participants.NewCarts(srv.URL(), nil, participants.Options{Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +66,9 @@ func TestCartsClientLockUnlockAndRefusals(t *testing.T) {
 }
 
 func TestStocksAndSalesClients(t *testing.T) {
-	stSrv, _ := serve(t, stocks.Open)
-	saSrv, _ := serve(t, sales.Open)
-	st, _ := participants.NewStocks(stSrv.URL, nil, participants.Options{})
-	sa, _ := participants.NewSales(saSrv.URL, nil, participants.Options{})
+	stSrv, saSrv := inprocess.ForTest(t, stocks.Name), inprocess.ForTest(t, sales.Name)
+	st, _ := participants.NewStocks(stSrv.URL(), nil, participants.Options{})
+	sa, _ := participants.NewSales(saSrv.URL(), nil, participants.Options{})
 	ctx := context.Background()
 	if _, err := st.SetStock(ctx, 101, 501, 2); err != nil {
 		t.Fatal(err)
@@ -134,9 +116,11 @@ func TestTransientFaults(t *testing.T) {
 	}
 
 	// A service whose database is gone answers 5xx: transient.
-	srv, s := serve(t, stocks.Open)
-	_ = s.Close()
-	st, _ := participants.NewStocks(srv.URL, nil, participants.Options{})
+	srv := inprocess.ForTest(t, stocks.Name)
+	if err := srv.CloseDB(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := participants.NewStocks(srv.URL(), nil, participants.Options{})
 	if _, err := st.Reserve(ctx, uuid.NewString(), 1, []participants.Line{{ProductID: 1, Quantity: 1}}); !participants.IsTransient(err) {
 		t.Fatalf("5xx: want transient, got %v", err)
 	}

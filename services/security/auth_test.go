@@ -59,7 +59,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 	const wrong = "5d41402abc4b2a76b9719d911017c592deadbeefcafF"
 	for _, svc := range services {
 		t.Run(svc.name, func(t *testing.T) {
-			in := start(t, svc.name, svc.open)
+			in := start(t, svc.name)
 			in.do("PUT", "/api/stocks/1/1", []byte(`{"quantity":3}`)) // something to protect (stocks)
 			before := snapshot(t, in.DB)
 			refused := 0
@@ -126,7 +126,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 
 // TestTokenRotatesWithoutRestart rewrites the token file under a running service.
 func TestTokenRotatesWithoutRestart(t *testing.T) {
-	in := start(t, "stocks", services[1].open)
+	in := start(t, "stocks")
 	const next = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b"
 	in.do("PUT", "/api/stocks/1/1", []byte(`{"quantity":1}`)).must(t, 200)
 	tmp := in.TokenFile + ".new"

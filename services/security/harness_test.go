@@ -2,60 +2,31 @@ package security_test
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite" // the services' driver, to read their files from the outside
 
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 	"github.com/kubesaga/kubesaga/services/carts"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/sales"
-	"github.com/kubesaga/kubesaga/services/serve"
 	"github.com/kubesaga/kubesaga/services/stocks"
 )
 
 const token = "5d41402abc4b2a76b9719d911017c592deadbeefcafe"
 
-// opener adapts a service package's Open to serve.Run.
-type opener func(string, *slog.Logger) (serve.Service, error)
-
-func adapt[S serve.Service](open func(string, *slog.Logger) (S, error)) opener {
-	return func(p string, l *slog.Logger) (serve.Service, error) { return open(p, l) }
-}
-
-var services = []struct {
-	name string
-	open opener
-}{
-	{carts.Name, adapt(carts.Open)},
-	{stocks.Name, adapt(stocks.Open)},
-	{sales.Name, adapt(sales.Open)},
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+// services are the three participant services, run by start.
+var services = []struct{ name string }{{carts.Name}, {stocks.Name}, {sales.Name}}
 
 // instance is a service run as its binary runs it (serve.Run on a real
 // listener, a real SQLite file, --token-file).
@@ -64,39 +35,20 @@ type instance struct {
 	URL       string
 	DB        string
 	TokenFile string
-	Logs      *lockedBuffer
+	Logs      *inprocess.LogBuffer
 	http      *http.Client
 }
 
-func start(t testing.TB, name string, open opener) *instance {
+// start runs the named service as its binary does, with a token file holding token.
+func start(t testing.TB, name string) *instance {
 	t.Helper()
 	dir := t.TempDir()
-	in := &instance{t: t, DB: filepath.Join(dir, name+".db"), TokenFile: filepath.Join(dir, "token"), Logs: &lockedBuffer{},
+	in := &instance{t: t, DB: filepath.Join(dir, name+".db"), TokenFile: filepath.Join(dir, "token"), Logs: &inprocess.LogBuffer{},
 		http: &http.Client{Timeout: 30 * time.Second}}
 	if err := os.WriteFile(in.TokenFile, []byte(token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := serve.Config{Name: name, Addr: "127.0.0.1:0", DB: in.DB, LogFormat: "json", ShutdownTimeout: 5 * time.Second,
-		TokenFile: in.TokenFile, TokenCheckInterval: 10 * time.Millisecond}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr, done := make(chan net.Addr, 1), make(chan error, 1)
-	go func() {
-		done <- serve.Run(ctx, cfg, serve.NewLogger("json", name, in.Logs), open, func(a net.Addr) { addr <- a })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve.Run: %v", err)
-		}
-	})
-	select {
-	case a := <-addr:
-		in.URL = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("serve.Run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("service did not start")
-	}
+	in.URL = inprocess.AsBinary(t, name, inprocess.Binary{DB: in.DB, TokenFile: in.TokenFile, Logs: in.Logs})
 	return in
 }
 

@@ -210,7 +210,7 @@ func cases(t *testing.T, in *instance, name string) []hostile {
 func TestHostileInputIsRefusedAndWritesNothing(t *testing.T) {
 	for _, svc := range services {
 		t.Run(svc.name, func(t *testing.T) {
-			in := start(t, svc.name, svc.open)
+			in := start(t, svc.name)
 			cs := cases(t, in, svc.name)
 			before := snapshot(t, in.DB)
 			send := func(h hostile) {
@@ -264,7 +264,7 @@ func TestHostileInputIsRefusedAndWritesNothing(t *testing.T) {
 // controls, the correlation id: it is stored and found as plain data, and the
 // tables are all still there.
 func TestSQLLookingTextIsData(t *testing.T) {
-	in := start(t, "stocks", services[1].open)
+	in := start(t, "stocks")
 	in.do("PUT", "/api/stocks/1/1", []byte(`{"quantity":5}`)).must(t, 200)
 	corr := `');DROP/**/TABLE/**/stock_levels;--`
 	in.do("PUT", "/api/reservations/"+uuid.NewString(), []byte(`{"storeId":1,"lines":[{"productId":1,"quantity":2}]}`),

@@ -37,7 +37,9 @@ import (
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
 	"github.com/kubesaga/kubesaga/controllers"
-	"github.com/kubesaga/kubesaga/internal/ordersaga"
+	"github.com/kubesaga/kubesaga/internal/dev/binaries"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
@@ -115,27 +117,24 @@ func run(ctx context.Context, c config, defaults controllers.ManagerOptions) (*r
 	log.Printf("work dir %s", dir)
 
 	log.Printf("building ./cmd/manager")
-	bin, err := buildManager(dir)
-	if err != nil {
+	if err := binaries.Build(ctx, dir, binaries.Manager); err != nil {
 		return nil, err
 	}
+	bin := filepath.Join(dir, binaries.Manager)
 	rep.managerBin = bin
 
 	log.Printf("starting envtest control plane and the three services")
-	testEnv, cfg, err := startControlPlane(c.CRDDir)
+	cp, err := controlplane.Start(controlplane.Options{CRDDirs: []string{c.CRDDir}, KubeconfigPath: filepath.Join(dir, "kubeconfig")})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = testEnv.Stop() }()
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, testEnv.KubeConfig, 0o600); err != nil {
-		return nil, err
-	}
-	svcs, err := startServices(dir)
-	defer stopServices(svcs)
+	defer func() { _ = cp.Stop() }()
+	cfg, kubeconfig := cp.Config, cp.KubeconfigPath
+	svcs, err := inprocess.Start(dir)
 	if err != nil {
 		return nil, err
 	}
+	defer func() { _ = svcs.Stop() }()
 
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = float32(c.QPS), c.Burst
@@ -159,12 +158,11 @@ func run(ctx context.Context, c config, defaults controllers.ManagerOptions) (*r
 		}
 	}
 
-	po := participants.Options{Timeout: defaults.StepTimeout, MaxIdleConnsPerHost: 2 * c.Conc}
-	hc := participants.NewHTTPClient(po)
-	cartsAPI, _ := participants.NewCarts(svcs[0].url, hc, po)
-	stocksAPI, _ := participants.NewStocks(svcs[1].url, hc, po)
-	salesAPI, _ := participants.NewSales(svcs[2].url, hc, po)
-	parts := ordersaga.Participants{Carts: cartsAPI, Stocks: stocksAPI, Sales: salesAPI}
+	parts, err := svcs.Clients(participants.Options{Timeout: defaults.StepTimeout, MaxIdleConnsPerHost: 2 * c.Conc})
+	if err != nil {
+		return nil, err
+	}
+	cartsAPI, stocksAPI := parts.Carts, parts.Stocks
 	if _, err := stocksAPI.SetStock(ctx, storeID, productOK, 1_000_000); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,89 +17,9 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/kubesaga/kubesaga/services/carts"
-	"github.com/kubesaga/kubesaga/services/sales"
-	"github.com/kubesaga/kubesaga/services/stocks"
+	"github.com/kubesaga/kubesaga/internal/dev/inprocess"
 )
-
-// service is one participant served in-process on 127.0.0.1 over a real SQLite file.
-type service struct {
-	name  string
-	url   string
-	srv   *http.Server
-	close func() error
-}
-
-func startServices(dir string) ([]*service, error) {
-	logger := slog.New(slog.DiscardHandler)
-	type opener func(string) (http.Handler, func() error, error)
-	openers := []struct {
-		name string
-		open opener
-	}{
-		{"carts", func(p string) (http.Handler, func() error, error) {
-			s, err := carts.Open(p, logger)
-			if err != nil {
-				return nil, nil, err
-			}
-			return s.Handler(), s.Close, nil
-		}},
-		{"stocks", func(p string) (http.Handler, func() error, error) {
-			s, err := stocks.Open(p, logger)
-			if err != nil {
-				return nil, nil, err
-			}
-			return s.Handler(), s.Close, nil
-		}},
-		{"sales", func(p string) (http.Handler, func() error, error) {
-			s, err := sales.Open(p, logger)
-			if err != nil {
-				return nil, nil, err
-			}
-			return s.Handler(), s.Close, nil
-		}},
-	}
-	var out []*service
-	for _, o := range openers {
-		h, closeDB, err := o.open(filepath.Join(dir, o.name+".db"))
-		if err != nil {
-			return out, fmt.Errorf("open %s: %w", o.name, err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return out, err
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		out = append(out, &service{name: o.name, url: "http://" + ln.Addr().String(), srv: srv, close: closeDB})
-	}
-	return out, nil
-}
-
-func stopServices(svcs []*service) {
-	for _, s := range svcs {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = s.srv.Shutdown(ctx)
-		cancel()
-		_ = s.close()
-	}
-}
-
-func startControlPlane(crdDir string) (*envtest.Environment, *rest.Config, error) {
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{crdDir},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return nil, nil, fmt.Errorf("start envtest (set KUBEBUILDER_ASSETS; `make envtest`): %w", err)
-	}
-	return env, cfg, nil
-}
 
 // managerProc is the manager running as a child process.
 type managerProc struct {
@@ -120,17 +39,7 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func buildManager(dir string) (string, error) {
-	bin := filepath.Join(dir, "manager")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/manager")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/manager: %w", err)
-	}
-	return bin, nil
-}
-
-func startManager(bin, dir, kubeconfig string, svcs []*service, extra []string, tag string) (*managerProc, error) {
+func startManager(bin, dir, kubeconfig string, svcs *inprocess.Set, extra []string, tag string) (*managerProc, error) {
 	ports := make([]int, 3)
 	for i := range ports {
 		p, err := freePort()
@@ -141,7 +50,7 @@ func startManager(bin, dir, kubeconfig string, svcs []*service, extra []string, 
 	}
 	args := make([]string, 0, 7+len(extra))
 	args = append(args,
-		"--carts-url="+svcs[0].url, "--stocks-url="+svcs[1].url, "--sales-url="+svcs[2].url,
+		"--carts-url="+svcs.Carts.URL(), "--stocks-url="+svcs.Stocks.URL(), "--sales-url="+svcs.Sales.URL(),
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
 		fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", ports[2]),

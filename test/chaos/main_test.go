@@ -32,15 +32,14 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/kubesaga/kubesaga/internal/dev/devstack"
+	"github.com/kubesaga/kubesaga/internal/dev/binaries"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 )
 
 // env is what every test of the package shares: the binaries and the control plane.
 var env struct {
-	root       string // the module's root
 	binDir     string
 	kubeconfig string
 	cfg        *rest.Config
@@ -53,11 +52,6 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	logf.SetLogger(logr.Discard()) // the processes log to their own files
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		fmt.Fprintln(os.Stderr, "chaos: KUBEBUILDER_ASSETS is not set: run `make test` or `make chaos` (or `make envtest` and export what it prints)")
-		return 1
-	}
 	tmp, err := os.MkdirTemp("", "kubesaga-chaos-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -70,40 +64,24 @@ func run(m *testing.M) int {
 		}
 	}()
 	env.tmp = tmp
-	env.root, _ = filepath.Abs(filepath.Join("..", ".."))
 	env.binDir = filepath.Join(tmp, "bin")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if err := devstack.Build(ctx, env.root, env.binDir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if err := binaries.Build(ctx, env.binDir); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 1
 	}
 	fmt.Printf("chaos: built the binaries in %s\n", time.Since(start).Round(time.Millisecond))
 
-	testEnv := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(env.root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	if env.cfg, err = testEnv.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos: envtest:", err)
-		return 1
-	}
-	defer func() { _ = testEnv.Stop() }()
-	admin, err := testEnv.AddUser(envtest.User{Name: "chaos-admin", Groups: []string{"system:masters"}}, nil)
-	if err == nil {
-		var kc []byte
-		if kc, err = admin.KubeConfig(); err == nil {
-			env.kubeconfig = filepath.Join(tmp, "kubeconfig")
-			err = os.WriteFile(env.kubeconfig, kc, 0o600)
-		}
-	}
+	cp, err := controlplane.Start(controlplane.Options{Admin: "chaos-admin", KubeconfigPath: filepath.Join(tmp, "kubeconfig")})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos: kubeconfig:", err)
+		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 1
 	}
+	defer func() { _ = cp.Stop() }()
+	env.cfg, env.kubeconfig = cp.Config, cp.KubeconfigPath
 	code := m.Run()
 	if code != 0 && os.Getenv("KUBESAGA_CHAOS_KEEP") != "" {
 		keep = true

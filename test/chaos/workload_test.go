@@ -475,18 +475,6 @@ func (w *workload) report(ctx context.Context, t *testing.T, v verdict, orders [
 		}
 	}
 	for _, name := range w.stack.Names() {
-		t.Logf("---- last lines of %s\n%s", w.stack.LogFile(name), tail(w.stack.LogFile(name), 20))
+		t.Logf("---- last lines of %s\n%s", w.stack.LogFile(name), w.stack.LogTail(name, 20))
 	}
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path) //nolint:gosec // our own log
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -39,10 +39,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubesaga/kubesaga/controllers"
+	"github.com/kubesaga/kubesaga/internal/dev/binaries"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 )
 
 // testToken is the bearer token the tests give the charts (auth.token).
@@ -79,20 +80,6 @@ func helmPath(t *testing.T) string {
 		return h
 	}
 	t.Fatal("helm not found: run `make helm` (it installs helm v4 into bin/), or set HELM")
-	return ""
-}
-
-func kubectlPath(t *testing.T) string {
-	t.Helper()
-	if a := os.Getenv("KUBEBUILDER_ASSETS"); a != "" {
-		if _, err := os.Stat(filepath.Join(a, "kubectl")); err == nil {
-			return filepath.Join(a, "kubectl")
-		}
-	}
-	if k, err := exec.LookPath("kubectl"); err == nil {
-		return k
-	}
-	t.Fatal("kubectl not found: run `make envtest` and set KUBEBUILDER_ASSETS (make test does)")
 	return ""
 }
 
@@ -183,45 +170,28 @@ func object(t *testing.T, manifest, kind string, out any) {
 // Control plane: one envtest API server for the whole package, started on first use.
 
 var (
-	cpOnce       sync.Once
-	cpEnv        *envtest.Environment
-	cpKubeconfig string
-	cpErr        error
+	cpOnce sync.Once
+	cp     *controlplane.ControlPlane
+	cpErr  error
 )
 
+// kubeconfig is the admin kubeconfig of the package's control plane, started on first
+// use without CRDs: the charts install them.
 func kubeconfig(t *testing.T) string {
 	t.Helper()
 	cpOnce.Do(func() {
-		if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-			cpErr = errors.New("KUBEBUILDER_ASSETS is not set: run `make envtest` and use `make test` (or `make test-charts`)")
-			return
-		}
-		cpEnv = &envtest.Environment{BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS")}
-		if _, cpErr = cpEnv.Start(); cpErr != nil {
-			return
-		}
-		user, err := cpEnv.AddUser(envtest.User{Name: "chart-tests", Groups: []string{"system:masters"}}, nil)
-		if err != nil {
-			cpErr = err
-			return
-		}
-		kc, err := user.KubeConfig()
-		if err != nil {
-			cpErr = err
-			return
-		}
 		dir, err := os.MkdirTemp("", "kubesaga-charts-")
 		if err != nil {
 			cpErr = err
 			return
 		}
-		cpKubeconfig = filepath.Join(dir, "kubeconfig")
-		cpErr = os.WriteFile(cpKubeconfig, kc, 0o600)
+		cp, cpErr = controlplane.Start(controlplane.Options{NoCRDs: true, Admin: "chart-tests",
+			KubeconfigPath: filepath.Join(dir, "kubeconfig")})
 	})
 	if cpErr != nil {
-		t.Fatalf("control plane: %v", cpErr)
+		t.Fatal(cpErr)
 	}
-	return cpKubeconfig
+	return cp.KubeconfigPath
 }
 
 func TestMain(m *testing.M) {
@@ -229,20 +199,19 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		_ = os.RemoveAll(binDir)
 	}
-	if cpEnv != nil {
-		if err := cpEnv.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop control plane:", err)
+	if cp != nil {
+		if err := cp.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 		}
-		if cpKubeconfig != "" {
-			_ = os.RemoveAll(filepath.Dir(cpKubeconfig))
-		}
+		_ = os.RemoveAll(filepath.Dir(cp.KubeconfigPath))
 	}
 	os.Exit(code)
 }
 
 func kubectl(t *testing.T, stdin []byte, args ...string) (string, string, error) {
 	t.Helper()
-	return run(t, stdin, kubectlPath(t), append([]string{"--kubeconfig", kubeconfig(t)}, args...)...)
+	kc := kubeconfig(t)
+	return run(t, stdin, cp.Kubectl(), append([]string{"--kubeconfig", kc}, args...)...)
 }
 
 // restrictedNamespace creates a namespace that enforces (and warns about) the
@@ -546,18 +515,8 @@ var (
 func participantBinaries(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "kubesaga-chart-bins-")
-		if buildErr != nil {
-			return
-		}
-		args := []string{"build", "-o", binDir + string(filepath.Separator)}
-		for _, p := range participants {
-			args = append(args, "./cmd/"+p)
-		}
-		cmd := exec.Command("go", args...)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+		if binDir, buildErr = os.MkdirTemp("", "kubesaga-chart-bins-"); buildErr == nil {
+			buildErr = binaries.Build(context.Background(), binDir, binaries.Participants...)
 		}
 	})
 	if buildErr != nil {

@@ -32,8 +32,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/kubesaga/kubesaga/internal/dev/binaries"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
@@ -41,13 +42,13 @@ import (
 const namespace = "e2e"
 
 var (
-	ctx        context.Context
-	cancel     context.CancelFunc
-	testEnv    *envtest.Environment
-	kubeconfig string
-	kubectlBin string
-	workDir    string // manifests
-	stack      *devstack.Stack
+	ctx          context.Context
+	cancel       context.CancelFunc
+	controlPlane *controlplane.ControlPlane
+	kubeconfig   string
+	kubectlBin   string
+	workDir      string // manifests
+	stack        *devstack.Stack
 
 	cartsAPI  *participants.Carts
 	stocksAPI *participants.Stocks
@@ -61,36 +62,23 @@ func TestE2E(t *testing.T) {
 
 var _ = BeforeSuite(func() {
 	ctx, cancel = context.WithCancel(context.Background())
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	Expect(assets).NotTo(BeEmpty(), "KUBEBUILDER_ASSETS is not set: run `make test` (or `make envtest` and export what it prints)")
-	kubectlBin = filepath.Join(assets, "kubectl")
-	Expect(kubectlBin).To(BeAnExistingFile(), "kubectl is built by `make envtest`")
-
 	tmp := GinkgoT().TempDir()
 	workDir = filepath.Join(tmp, "manifests")
 	Expect(os.MkdirAll(workDir, 0o750)).To(Succeed())
 
-	// The binaries, built from this checkout as `make build` would (fast when the build
-	// cache is warm, as it is after `go test` compiled the packages).
+	// The binaries, built from this checkout as `make build` would.
 	binDir := filepath.Join(tmp, "bin")
 	start := time.Now()
-	Expect(devstack.Build(ctx, filepath.Join("..", ".."), binDir)).To(Succeed())
+	Expect(binaries.Build(ctx, binDir)).To(Succeed())
 	GinkgoWriter.Printf("built the binaries in %s\n", time.Since(start).Round(time.Millisecond))
 
 	// The control plane, with the CRDs as `make install` applies them.
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	_, err := testEnv.Start()
+	var err error
+	controlPlane, err = controlplane.Start(controlplane.Options{Admin: "e2e-admin", KubeconfigPath: filepath.Join(tmp, "kubeconfig")})
 	Expect(err).NotTo(HaveOccurred())
-	admin, err := testEnv.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, nil)
-	Expect(err).NotTo(HaveOccurred())
-	kc, err := admin.KubeConfig()
-	Expect(err).NotTo(HaveOccurred())
-	kubeconfig = filepath.Join(tmp, "kubeconfig")
-	Expect(os.WriteFile(kubeconfig, kc, 0o600)).To(Succeed())
+	kubeconfig = controlPlane.KubeconfigPath
+	kubectlBin = controlPlane.Kubectl()
+	Expect(kubectlBin).To(BeAnExistingFile(), "kubectl is built by `make envtest`")
 	kubectl("create", "namespace", namespace)
 
 	// The services and the manager as processes, with short backoffs so that a service
@@ -119,8 +107,8 @@ var _ = AfterSuite(func() {
 	if cancel != nil {
 		cancel()
 	}
-	if testEnv != nil {
-		Expect(testEnv.Stop()).To(Succeed())
+	if controlPlane != nil {
+		Expect(controlPlane.Stop()).To(Succeed())
 	}
 })
 
@@ -130,7 +118,7 @@ var _ = AfterEach(func() {
 	}
 	if CurrentSpecReport().Failed() {
 		for _, name := range stack.Names() {
-			GinkgoWriter.Printf("---- last lines of %s\n%s\n", stack.LogFile(name), tail(stack.LogFile(name), 30))
+			GinkgoWriter.Printf("---- last lines of %s\n%s\n", stack.LogFile(name), stack.LogTail(name, 30))
 		}
 	}
 	// A spec that took a service down must not leave it down for the next one.
@@ -161,16 +149,4 @@ func kubectl(args ...string) string {
 	out, err := kubectlE(args...)
 	Expect(err).NotTo(HaveOccurred())
 	return out
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path) //nolint:gosec
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

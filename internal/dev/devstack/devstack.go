@@ -353,6 +353,9 @@ func (s *Stack) Running(name string) bool { return s.PID(name) != 0 }
 // LogFile is the path of the named process's log.
 func (s *Stack) LogFile(name string) string { return filepath.Join(s.opts.Dir, name+".log") }
 
+// LogTail returns the last n lines of the named process's log (or why it cannot).
+func (s *Stack) LogTail(name string, n int) string { return tail(s.LogFile(name), n) }
+
 // Ready reports whether every process runs and answers its /readyz.
 func (s *Stack) Ready(ctx context.Context) error {
 	var errs []error

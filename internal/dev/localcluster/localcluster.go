@@ -33,7 +33,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 )
 
 // File names inside Options.Dir.
@@ -130,47 +130,28 @@ func Serve(ctx context.Context, opts Options) (err error) {
 			opts.logf("CRD directory %s not found; skipping it", d)
 		}
 	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:        crdDirs,
-		ErrorIfCRDPathMissing:    false,
-		BinaryAssetsDirectory:    opts.AssetsDir,
-		ControlPlaneStartTimeout: opts.StartTimeout,
-		ControlPlaneStopTimeout:  30 * time.Second,
-		AttachControlPlaneOutput: opts.ControlPlaneOutput,
-	}
 	opts.logf("starting etcd and kube-apiserver (assets: %s)", assetsDir(opts))
-	if _, err := env.Start(); err != nil {
-		_ = env.Stop()
-		return fmt.Errorf("starting the control plane: %w", err)
+	cp, err := controlplane.Start(controlplane.Options{
+		AssetsDir: opts.AssetsDir, CRDDirs: crdDirs, NoCRDs: len(crdDirs) == 0,
+		Admin: "kubesaga-admin", KubeconfigPath: opts.path(KubeconfigFile),
+		StartTimeout: opts.StartTimeout, AttachOutput: opts.ControlPlaneOutput,
+	})
+	if err != nil {
+		return err
 	}
 	defer func() {
 		opts.logf("stopping the control plane")
-		if stopErr := env.Stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the control plane: %w", stopErr))
+		if stopErr := cp.Stop(); stopErr != nil {
+			err = errors.Join(err, stopErr)
 			return
 		}
-		_ = os.Remove(opts.path(KubeconfigFile))
+		_ = os.Remove(cp.KubeconfigPath)
 		opts.logf("stopped")
 	}()
-
-	admin, err := env.AddUser(envtest.User{Name: "kubesaga-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return fmt.Errorf("creating the admin user: %w", err)
-	}
-	kubeconfig, err := admin.KubeConfig()
-	if err != nil {
-		return fmt.Errorf("rendering the kubeconfig: %w", err)
-	}
-	kcPath, err := filepath.Abs(opts.path(KubeconfigFile))
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(kcPath, kubeconfig, 0o600); err != nil {
-		return err
-	}
+	env, kcPath := cp.Env, cp.KubeconfigPath
 
 	state.Ready = true
-	state.Host = admin.Config().Host
+	state.Host = cp.Config.Host
 	state.Kubeconfig = kcPath
 	state.Children = children(self)
 	state.DataDirs = []string{env.ControlPlane.Etcd.DataDir, env.ControlPlane.APIServer.CertDir}
