@@ -138,6 +138,11 @@ func (b base) do(ctx context.Context, op, method, path string, in, out any) erro
 	}
 	resp, err := b.http.Do(req)
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			// The caller gave up (the manager shuts down): no fault of the participant's,
+			// so not transient. Past its deadline a call is transient (a timeout).
+			return fmt.Errorf("%s: %w", op, err)
+		}
 		return &TransientError{Op: op, Err: err}
 	}
 	defer func() {
@@ -164,8 +169,6 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 		// carry the right token (a Secret reaches pods at different moments during a
 		// rotation). A saga must not fail an order, nor count a compensation as done,
 		// because of a credentials fault; retries run out into Exhausted or Stalled.
-		var p problem
-		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
 		const hint = "check that the operator's --token-file and the participant's token file hold the same token"
 		return &TransientError{Op: op, Err: fmt.Errorf("%w (%d): %s", ErrUnauthorized, resp.StatusCode, hint)}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 &&
@@ -187,7 +190,9 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 	}
 }
 
-// IsTransient reports whether err is worth retrying: neither a refusal nor a cancelled context.
+// IsTransient reports whether err is worth retrying: a fault that may heal (a 5xx, a
+// timeout, a connection error, a 401/403). A refusal is not, nor is a call whose context
+// the caller cancelled.
 func IsTransient(err error) bool {
 	var t *TransientError
 	return errors.As(err, &t)

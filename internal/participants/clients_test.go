@@ -137,6 +137,15 @@ func TestTransientFaults(t *testing.T) {
 	if _, err := sa.Get(ctx, uuid.NewString()); !participants.IsTransient(err) {
 		t.Fatalf("timeout: want transient, got %v", err)
 	}
+
+	// A call whose context the caller cancels (a manager shutting down) is no fault of
+	// the participant's: neither transient nor a refusal.
+	cctx, cancel := context.WithCancel(ctx)
+	sa, _ = participants.NewSales(slow.URL, nil, participants.Options{Timeout: 5 * time.Second})
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	if _, err := sa.Get(cctx, uuid.NewString()); participants.IsTransient(err) || participants.IsRefusal(err) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call: want context.Canceled, neither transient nor refusal, got %v", err)
+	}
 }
 
 func TestBadBaseURL(t *testing.T) {
