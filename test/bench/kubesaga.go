@@ -93,8 +93,9 @@ func (k *kubesagaRuns) scenario(ctx context.Context, name string, n, refused, st
 	if err != nil {
 		return r, err
 	}
-	log.Printf("  %.1f Orders/s, p50 %.0f p95 %.0f p99 %.0f ms, %.2f writes/Order (+%.2f Event writes), CPU %.2f s/1000, RSS %.0f MB (peak %.0f)",
-		r.OrdersPerS, r.P50, r.P95, r.P99, r.OrderWritesPerOrder, r.EventWritesPerOrder, r.ManagerCPUPer1000, r.ManagerRSSMB, r.ManagerHWMMB)
+	log.Printf("  %.1f Orders/s, p50 %.0f p95 %.0f p99 %.0f ms, %.2f writes/Order (+%.2f Event writes), "+
+		"CPU %.2f s/1000, RSS %.0f MB (peak %.0f)", r.OrdersPerS, r.P50, r.P95, r.P99,
+		r.OrderWritesPerOrder, r.EventWritesPerOrder, r.ManagerCPUPer1000, r.ManagerRSSMB, r.ManagerHWMMB)
 	if !strings.HasPrefix(name, "warmup") {
 		k.rep.runs = append(k.rep.runs, r)
 	}

@@ -128,7 +128,8 @@ func TestInstall(t *testing.T) {
 		installs[p] = []string{"auth.existingSecret=kubesaga-token"}
 	}
 	for _, c := range allCharts {
-		args := []string{"install", c, filepath.Join(root, "charts", c), "--kubeconfig", kc, "--namespace", ns}
+		args := make([]string, 0, 7+2*len(installs[c]))
+		args = append(args, "install", c, filepath.Join(root, "charts", c), "--kubeconfig", kc, "--namespace", ns)
 		for _, s := range installs[c] {
 			args = append(args, "--set", s)
 		}

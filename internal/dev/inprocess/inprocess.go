@@ -249,8 +249,9 @@ func (set *Set) All() []*Service {
 
 // Stop stops every service.
 func (set *Set) Stop() error {
-	var errs []error
-	for _, s := range set.All() {
+	all := set.All()
+	errs := make([]error, 0, len(all))
+	for _, s := range all {
 		errs = append(errs, s.Stop())
 	}
 	return errors.Join(errs...)
