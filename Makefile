@@ -126,11 +126,13 @@ ifndef ignore-not-found
 endif
 
 .PHONY: install
-install: manifests envtest ## Install the CRDs into the cluster of the current kubeconfig.
+install: manifests envtest ## Install the CRDs (and the admission policy that adds the Order finalizer) into the current kubeconfig's cluster.
 	$(KUBECTL) apply --server-side -f config/crd/bases
+	$(KUBECTL) apply --server-side -f config/admission
 
 .PHONY: uninstall
 uninstall: manifests envtest ## Remove the CRDs from the current kubeconfig's cluster. ignore-not-found=true ignores missing ones.
+	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/admission
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/crd/bases
 
 .PHONY: bench

@@ -26,20 +26,31 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
 	"github.com/kubesaga/kubesaga/controllers"
+	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
 // kubesagaRuns is the state of the kubesaga phase: the Orders' tracker and the manager
 // now running.
 type kubesagaRuns struct {
 	*bench
-	e env
-	m *managerProc
+	e    env
+	m    *managerProc
+	urls participantURLs // the participants the next manager calls
 }
+
+// steadyMaxSeconds bounds the latency run's length, so that a slow peak on a busy machine
+// does not make `make bench N=500` last for ever.
+const steadyMaxSeconds = 90
 
 // kubesaga runs kubesaga itself (the manager as a child process): a warmup, the peak,
 // a steady rate at a fraction of the peak (profiled), refusals, and, with -steps1, the
 // peak again with one step per reconcile pass on a fresh manager.
 func (b *bench) kubesaga(ctx context.Context) error {
+	// From now on the finalizer comes from the admission policy (the raw Orders had none,
+	// so that nothing had to release them).
+	if err := installAdmission(ctx, b.cl, admissionDir); err != nil {
+		return err
+	}
 	inf, err := cache.New(b.cfg, cache.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		return err
@@ -53,10 +64,14 @@ func (b *bench) kubesaga(ctx context.Context) error {
 		return errors.New("order informer did not sync")
 	}
 	k := &kubesagaRuns{bench: b, e: env{c: b.cl, tr: tr, carts: b.parts.Carts, conc: b.c.Conc,
-		apiState: func(ctx context.Context) (apiWrites, error) { return scrapeAPIWrites(ctx, b.cs) }}}
+		apiState: func(ctx context.Context) (apiWrites, error) { return scrapeAPIWrites(ctx, b.cs) }},
+		urls: urlsOf(b.svcs)}
 	defer k.stopManager()
 	peak, err := k.defaultSteps(ctx)
 	if err != nil {
+		return err
+	}
+	if err := k.inMemory(ctx); err != nil {
 		return err
 	}
 	if b.c.Steps1 {
@@ -71,7 +86,7 @@ func (b *bench) kubesaga(ctx context.Context) error {
 func (k *kubesagaRuns) startManager(steps int, tag string) error {
 	args := []string{fmt.Sprintf("--max-concurrent-reconciles=%d", k.c.Conc), fmt.Sprintf("--max-steps-per-pass=%d", steps),
 		fmt.Sprintf("--kube-api-qps=%g", k.c.QPS), fmt.Sprintf("--kube-api-burst=%d", k.c.Burst)}
-	m, err := startManager(k.bin, k.rep.dir, k.kubeconfig, k.svcs, args, tag)
+	m, err := startManager(k.bin, k.rep.dir, k.kubeconfig, k.urls, args, tag)
 	if err != nil {
 		return err
 	}
@@ -125,11 +140,12 @@ func (k *kubesagaRuns) defaultSteps(ctx context.Context) (runResult, error) {
 	k.memory(peak.OrdersInCluster, "after the peak run")
 
 	rate := c.SteadyFactor * peak.OrdersPerS
-	profSecs := int(float64(c.N)/rate) + 1
+	steadyN := max(min(c.N, int(rate*steadyMaxSeconds)), min(c.N, 100))
+	profSecs := int(float64(steadyN)/rate) + 1
 	profDone, apiProfDone := make(chan error, 1), make(chan error, 1)
 	go func() { profDone <- rep.profile(ctx, k.m, profSecs) }()
 	go func() { apiProfDone <- rep.profileAPIServer(ctx, k.cs, profSecs) }()
-	steady, err := k.scenario(ctx, "steady", c.N, 0, steps, rate)
+	steady, err := k.scenario(ctx, "steady", steadyN, 0, steps, rate)
 	if err != nil {
 		return peak, err
 	}
@@ -147,7 +163,42 @@ func (k *kubesagaRuns) defaultSteps(ctx context.Context) (runResult, error) {
 	k.memory(refused.OrdersInCluster, "after the refused run")
 	rep.orderJSONBytes = orderSize(ctx, k.cl)
 	rep.cachedOrderBytes = cachedOrderBytes(ctx, k.cl)
+	rep.statusBytes, rep.managedFields = statusSize(ctx, k.cl, "peak")
 	return peak, nil
+}
+
+// inMemory runs kubesaga against the in-memory participant on a fresh manager: the
+// coordinator's cost alone, without and with refusals.
+func (k *kubesagaRuns) inMemory(ctx context.Context) error {
+	k.stopManager()
+	im, err := startInmemParticipant()
+	if err != nil {
+		return err
+	}
+	defer im.close()
+	po := participants.Options{Timeout: k.defaults.StepTimeout, MaxIdleConnsPerHost: 2 * k.c.Conc}
+	carts, err := participants.NewCarts(im.url, participants.NewHTTPClient(po), po)
+	if err != nil {
+		return err
+	}
+	realCarts, realURLs := k.e.carts, k.urls
+	defer func() { k.e.carts, k.urls = realCarts, realURLs }()
+	k.e.carts, k.urls = carts, participantURLs{im.url, im.url, im.url}
+	steps := k.defaults.MaxStepsPerPass
+	if err := k.startManager(steps, "inmem"); err != nil {
+		return err
+	}
+	defer k.stopManager()
+	w, err := k.scenario(ctx, "warmup-inmem", k.c.Warmup, 0, steps, 0)
+	if err != nil {
+		return err
+	}
+	k.memory(w.OrdersInCluster, "a fresh manager (in-memory participants), after its warmup")
+	if _, err := k.scenario(ctx, "inmem", k.c.N, 0, steps, 0); err != nil {
+		return err
+	}
+	_, err = k.scenario(ctx, "inmem-refused", k.c.N, k.c.RefusedPct, steps, 0)
+	return err
 }
 
 // oneStep runs the peak again on a fresh manager with --max-steps-per-pass=1.
@@ -168,7 +219,7 @@ func (k *kubesagaRuns) oneStep(ctx context.Context) error {
 // orderWriteRates measures the API server's rate for each kind of Order write, on the
 // peak run's n finished Orders, with the manager stopped.
 func (b *bench) orderWriteRates(ctx context.Context, n int) error {
-	names := make([]string, n)
+	names := make([]string, min(n, 200))
 	for i := range names {
 		names[i] = fmt.Sprintf("peak-%05d", i)
 	}

@@ -24,6 +24,7 @@ const (
 	storeID       = 101
 	productOK     = 501 // stock large enough for every cart
 	productScarce = 502 // stock 0: a cart with it is refused at ReserveStock
+	unitPrice     = "12.50"
 	runLabel      = "bench.kubesaga.io/run"
 	benchNS       = "bench"
 	rawNS         = "bench-raw"
@@ -67,7 +68,7 @@ func seedCarts(ctx context.Context, c *participants.Carts, n, conc, refusedPct i
 		if refusedAt(i, refusedPct) {
 			product = productScarce
 		}
-		if _, err := c.Create(ctx, id, storeID, []participants.Line{{ProductID: product, Quantity: 1, UnitPrice: "12.50"}}); err != nil {
+		if _, err := c.Create(ctx, id, storeID, []participants.Line{{ProductID: product, Quantity: 1, UnitPrice: unitPrice}}); err != nil {
 			return fmt.Errorf("seed cart: %w", err)
 		}
 		ids[i] = id

@@ -1,7 +1,9 @@
-// Command bench measures kubesaga against its floor in one run on this machine (issue 7):
-// the API server's raw create rate, the same saga driven directly by internal/saga
-// against the same services, and kubesaga itself (the manager as a child process) at
-// peak and at a steady rate, with refusals, and with one step per reconcile pass.
+// Command bench measures kubesaga against its floor in one run on this machine (issues 7
+// and 12): the API server's create rate with client throttling off, the same saga driven
+// directly by internal/saga against the same services, the peer dtm (built from its own
+// module, test/bench/peer) against an in-memory participant, and kubesaga itself (the
+// manager as a child process) at peak and at a steady rate, with refusals, against the
+// real services and against an in-memory participant.
 //
 //	make bench N=500        # or: KUBEBUILDER_ASSETS=$(hack/envtest.sh --path) go run ./test/bench -n 500
 //
@@ -52,7 +54,7 @@ func main() {
 	flag.IntVar(&c.Burst, "burst", defaults.KubeAPIBurst, "client burst, for the load client and the manager (--kube-api-burst)")
 	flag.IntVar(&c.RefusedPct, "refused-pct", 20, "percentage of refused Orders in the compensation scenario")
 	flag.Float64Var(&c.SteadyFactor, "steady-factor", 0.5, "steady rate as a fraction of the measured peak")
-	flag.BoolVar(&c.Steps1, "steps1", true, "also run the peak scenario with --max-steps-per-pass=1")
+	flag.BoolVar(&c.Steps1, "steps1", false, "also run the peak scenario with --max-steps-per-pass=1 (issue 7's comparison)")
 	flag.StringVar(&c.CRDDir, "crd-dir", "config/crd/bases", "CRD manifests to install")
 	flag.StringVar(&c.OutMD, "md", "docs/benchmarks.md", "Markdown report to write (empty: none)")
 	flag.StringVar(&c.OutJSON, "json", "docs/benchmarks.json", "JSON report to write (empty: none)")
@@ -84,14 +86,15 @@ func main() {
 
 // run runs the benchmark's phases in order; each measures into the report.
 func run(ctx context.Context, c config, defaults controllers.ManagerOptions) (*report, error) {
-	b := &bench{c: c, defaults: defaults, rep: &report{cfg: c, started: time.Now(), defaultSteps: defaults.MaxStepsPerPass}}
+	b := &bench{c: c, defaults: defaults, rep: &report{cfg: c, started: time.Now(), defaultSteps: defaults.MaxStepsPerPass,
+		prev: readPrevious(c.OutJSON), loadStart: loadAvg(), others: otherProcesses()}}
 	defer b.close()
-	for _, phase := range []func(context.Context) error{b.setUp, b.rawFloor, b.directBaseline, b.kubesaga} {
+	for _, phase := range []func(context.Context) error{b.setUp, b.rawFloor, b.directBaseline, b.peerBaseline, b.kubesaga} {
 		if err := phase(ctx); err != nil {
 			return nil, err
 		}
 	}
-	b.rep.finished = time.Now()
+	b.rep.finished, b.rep.loadEnd = time.Now(), loadAvg()
 	return b.rep, nil
 }
 

@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log"
 	"os"
 	"path/filepath"
@@ -46,13 +45,14 @@ type bench struct {
 	defaults controllers.ManagerOptions
 	rep      *report
 
-	bin, kubeconfig string
-	cp              *controlplane.ControlPlane
-	svcs            *inprocess.Set
-	cfg             *rest.Config  // the admin's, throttled at the configured QPS
-	cl, rawCl       client.Client // throttled, unthrottled
-	cs              *kubernetes.Clientset
-	parts           ordersaga.Participants
+	bin, peerBin string
+	kubeconfig   string
+	cp           *controlplane.ControlPlane
+	svcs         *inprocess.Set
+	cfg          *rest.Config  // the admin's, throttled at the configured QPS
+	cl, rawCl    client.Client // throttled, unthrottled
+	cs           *kubernetes.Clientset
+	parts        ordersaga.Participants
 }
 
 // setUp builds the manager, starts the control plane and the services, and seeds the stock.
@@ -71,14 +71,18 @@ func (b *bench) setUp(ctx context.Context) error {
 	log.Printf("work dir %s", dir)
 
 	log.Printf("building ./cmd/manager")
-	if err := binaries.Build(ctx, dir, binaries.Manager); err != nil {
+	var err error
+	if err = binaries.Build(ctx, dir, binaries.Manager); err != nil {
 		return err
 	}
 	b.bin = filepath.Join(dir, binaries.Manager)
 	b.rep.managerBin = b.bin
+	log.Printf("building the peer, dtm %s (%s)", peerVersion, peerModuleDir)
+	if b.peerBin, err = buildPeer(dir); err != nil {
+		return err
+	}
 
 	log.Printf("starting envtest control plane and the three services")
-	var err error
 	b.cp, err = controlplane.Start(controlplane.Options{CRDDirs: []string{b.c.CRDDir}, KubeconfigPath: filepath.Join(dir, "kubeconfig")})
 	if err != nil {
 		return err
@@ -111,9 +115,7 @@ func (b *bench) clients() error {
 	if b.cl, err = client.New(b.cfg, client.Options{Scheme: controllers.Scheme()}); err != nil {
 		return err
 	}
-	unthrottled := rest.CopyConfig(b.cfg)
-	unthrottled.QPS, unthrottled.Burst = -1, 0
-	if b.rawCl, err = client.New(unthrottled, client.Options{Scheme: controllers.Scheme()}); err != nil {
+	if b.rawCl, err = unthrottledClient(b.cfg); err != nil {
 		return err
 	}
 	if b.cs, err = kubernetes.NewForConfig(b.cfg); err != nil {
@@ -133,35 +135,20 @@ func (b *bench) close() {
 	}
 }
 
-// rawFloor measures the API server's create rate before any controller runs: ConfigMaps,
-// Orders, unthrottled ConfigMaps, and its CPU profile while it only creates Orders.
+// rawFloor measures the API server's create rate before any controller runs, with
+// client-side throttling off over a fixed window (floor.go), and its CPU profile while it
+// only creates Orders.
 func (b *bench) rawFloor(ctx context.Context) error {
-	c, rep, cl := b.c, b.rep, b.cl
-	log.Printf("raw floor: %d ConfigMaps at concurrency %d, QPS %g burst %d", c.N, c.Conc, c.QPS, c.Burst)
-	var err error
-	if rep.rawCM, err = rawCreates(ctx, cl, c.N, c.Conc, rawConfigMap); err != nil {
-		return err
-	}
-	// The first Orders after the CRD is installed wait for the API server to finish setting
-	// it up (storage, OpenAPI, CEL): warm that path before timing it.
-	if _, err := rawCreates(ctx, cl, 50, c.Conc, func(i int) client.Object { return rawOrder(2_000_000 + i) }); err != nil {
-		return err
-	}
-	time.Sleep(2 * time.Second)
-	if rep.rawOrders, err = rawCreates(ctx, cl, c.N, c.Conc, rawOrder); err != nil {
-		return err
-	}
-	if rep.rawCMUnthrottled, err = rawCreates(ctx, b.rawCl, c.N, c.Conc, func(i int) client.Object {
-		o := rawConfigMap(i)
-		o.SetName(fmt.Sprintf("rawu-%06d", i))
-		return o
-	}); err != nil {
+	if err := b.rep.measureFloor(ctx, b.cl, b.rawCl, b.c); err != nil {
 		return err
 	}
 	b.profileCreates(ctx)
-	log.Printf("raw: %.0f ConfigMaps/s, %.0f Orders/s (no controller), %.0f ConfigMaps/s unthrottled",
-		rep.rawCM, rep.rawOrders, rep.rawCMUnthrottled)
 	return b.emptyRawNamespace(ctx)
+}
+
+// peerBaseline runs the peer, dtm, against its in-memory participant (peer.go).
+func (b *bench) peerBaseline(ctx context.Context) error {
+	return b.rep.runPeerScenarios(ctx, b.peerBin, b.c)
 }
 
 // profileCreates profiles the API server while it only creates Orders: what makes a CR
@@ -181,7 +168,7 @@ func (b *bench) profileCreates(ctx context.Context) {
 				return nil
 			default:
 			}
-			if err := b.cl.Create(ctx, rawOrder(int(1_000_000+seq.Add(1)))); err != nil {
+			if err := b.rawCl.Create(ctx, rawOrder(int(1_000_000+seq.Add(1)))); err != nil {
 				return err
 			}
 		}

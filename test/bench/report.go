@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -24,13 +26,17 @@ type report struct {
 	dir, managerBin   string
 	defaultSteps      int
 
-	rawCM, rawOrders, rawCMUnthrottled float64
-	direct, directRefused              directResult
-	runs                               []runResult
-	memory                             []memSample
-	orderJSONBytes                     float64
-	writes                             writeRates
-	cachedOrderBytes                   float64
+	rawCM                 float64 // throttled (client QPS/burst), N creates
+	floor, floorOrders    floorResult
+	peer, peerRefused     peerResult
+	statusBytes           float64
+	managedFields         []string
+	direct, directRefused directResult
+	runs                  []runResult
+	memory                []memSample
+	orderJSONBytes        float64
+	writes                writeRates
+	cachedOrderBytes      float64
 
 	profileSecs              int
 	cpuProfile, allocProfile string
@@ -38,17 +44,24 @@ type report struct {
 	apiProfile               string
 	apiTop                   []string
 	apiCreateTop             []string
+
+	prev               previousRun // the report this run replaces, for comparison
+	loadStart, loadEnd string      // /proc/loadavg: what else ran on the machine
+	others             string      // the busiest other processes when the run started
 }
 
-// designFloor is the Orders/s the API server allows for this design, from the rates of
-// each kind of write measured alone: 1 create + 2 metadata patches (finalizer add and
-// removal) + 2 status patches (pivot checkpoint, final) + the Event creates.
+// designFloor is the Orders/s the API server allows for the writes the peak run made,
+// from the rate of each kind of write measured alone: creates at the unthrottled Order
+// create rate, metadata and status patches at their measured rates, Events at the
+// unthrottled ConfigMap create rate (a small built-in object).
 func (rep *report) designFloor() float64 {
 	w, peak := rep.writes, rep.find("peak")
-	if w.StatusMergePatch == 0 || w.MetaMergePatch == 0 || rep.rawOrders == 0 || rep.rawCMUnthrottled == 0 {
+	if w.StatusMergePatch == 0 || w.MetaMergePatch == 0 || rep.floorOrders.PerS == 0 || rep.floor.PerS == 0 {
 		return 0
 	}
-	return 1 / (1/rep.rawOrders + 2/w.MetaMergePatch + 2/w.StatusMergePatch + peak.EventWritesPerOrder/rep.rawCMUnthrottled)
+	meta := peak.WritesByKind["orders PATCH 200"]
+	status := peak.WritesByKind["orders/status PATCH 200"]
+	return 1 / (1/rep.floorOrders.PerS + meta/w.MetaMergePatch + status/w.StatusMergePatch + peak.EventWritesPerOrder/rep.floor.PerS)
 }
 
 func (rep *report) find(name string) *runResult {
@@ -65,11 +78,14 @@ func (rep *report) table() string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "scenario\tN\trefused\tsteps/pass\toffered/s\tdone/s\tp50 ms\tp95 ms\tp99 ms\twrites/Order\tEvent writes/Order\t409/Order\tmgr CPU s/1000\tmgr RSS MB (peak)\t")
-	fmt.Fprintf(w, "raw ConfigMap creates\t%d\t\t\t\t%.1f\t\t\t\t1\t\t\t\t\t\n", rep.cfg.N, rep.rawCM)
-	fmt.Fprintf(w, "raw Order creates (no controller)\t%d\t\t\t\t%.1f\t\t\t\t1\t\t\t\t\t\n", rep.cfg.N, rep.rawOrders)
-	fmt.Fprintf(w, "raw ConfigMap creates, unthrottled\t%d\t\t\t\t%.1f\t\t\t\t1\t\t\t\t\t\n", rep.cfg.N, rep.rawCMUnthrottled)
+	fmt.Fprintf(w, "floor: ConfigMap creates, unthrottled, %s\t%d\t\t\t\t%.1f\t\t\t\t1\t\t\t\t\t\n", floorWindow, rep.floor.Created, rep.floor.PerS)
+	fmt.Fprintf(w, "Order creates, unthrottled, no controller, %s\t%d\t\t\t\t%.1f\t\t\t\t1\t\t\t\t\t\n", floorWindow, rep.floorOrders.Created, rep.floorOrders.PerS)
+	fmt.Fprintf(w, "ConfigMap creates, THROTTLED QPS %g burst %d\t%d\t\t\t\t%.1f\t\t\t\t1\t\t\t\t\t\n", rep.cfg.QPS, rep.cfg.Burst, rep.cfg.N, rep.rawCM)
 	fmt.Fprintf(w, "direct saga (no Kubernetes)\t%d\t0%%\t\t\t%.1f\t%.0f\t%.0f\t%.0f\t0\t\t\t\t\t\n", rep.cfg.N, rep.direct.SagasPerS, rep.direct.P50, rep.direct.P95, rep.direct.P99)
 	fmt.Fprintf(w, "direct saga, refusals\t%d\t%d%%\t\t\t%.1f\t%.0f\t%.0f\t%.0f\t0\t\t\t\t\t\n", rep.cfg.N, rep.cfg.RefusedPct, rep.directRefused.SagasPerS, rep.directRefused.P50, rep.directRefused.P95, rep.directRefused.P99)
+	for _, r := range []peerResult{rep.peer, rep.peerRefused} {
+		fmt.Fprintf(w, "peer: dtm %s, in-memory participant\t%d\t%d%%\t\t\t%.1f\t%.0f\t%.0f\t%.0f\t\t\t\t%.2f (dtm)\t\t\n", peerVersion, r.N, r.RefusedPct, r.SagasPerS, r.P50, r.P95, r.P99, r.CPUPer1000)
+	}
 	for _, r := range rep.runs {
 		offered := "max"
 		if r.RatePerS > 0 {
@@ -83,8 +99,9 @@ func (rep *report) table() string {
 	return b.String()
 }
 
+//nolint:lll // one key per line
 func (rep *report) json() map[string]any {
-	peak, steady := rep.find("peak"), rep.find("steady")
+	peak, steady, inmem := rep.find("peak"), rep.find("steady"), rep.find("inmem")
 	hwm := 0.0
 	for _, r := range rep.runs {
 		if r.StepsPerPass == rep.defaultSteps {
@@ -92,7 +109,7 @@ func (rep *report) json() map[string]any {
 		}
 	}
 	return map[string]any{
-		"raw_creates_per_s":               round(rep.rawCM, 1),
+		"raw_creates_per_s":               round(rep.floor.PerS, 1),
 		"direct_sagas_per_s":              round(rep.direct.SagasPerS, 1),
 		"orders_per_s":                    round(peak.OrdersPerS, 1),
 		"p50_ms":                          round(steady.P50, 0),
@@ -101,15 +118,27 @@ func (rep *report) json() map[string]any {
 		"writes_per_order":                round(peak.OrderWritesPerOrder, 2),
 		"manager_cpu_s_per_1000":          round(peak.ManagerCPUPer1000, 2),
 		"manager_peak_rss_mb":             round(hwm, 0),
-		"raw_object":                      "ConfigMap, created through a client with the manager's QPS/burst at the same concurrency",
-		"raw_order_creates_per_s":         round(rep.rawOrders, 1),
-		"raw_creates_per_s_unthrottled":   round(rep.rawCMUnthrottled, 1),
-		"ratio_orders_to_raw":             round(peak.OrdersPerS/rep.rawCM, 3),
+		"events_per_order":                round(peak.EventWritesPerOrder, 2),
+		"peer_sagas_per_s":                round(rep.peer.SagasPerS, 1),
+		"orders_per_s_inmemory":           round(inmem.OrdersPerS, 1),
+		"status_bytes":                    round(rep.statusBytes, 0),
+		"raw_object":                      fmt.Sprintf("ConfigMap, created with client-side throttling off at concurrency %d for %s (raw_creates_per_s); raw_creates_per_s_throttled: N creates through a client with the manager's QPS/burst", rep.cfg.Conc, floorWindow),
+		"raw_creates_per_s_throttled":     round(rep.rawCM, 1),
+		"raw_order_creates_per_s":         round(rep.floorOrders.PerS, 1),
+		"raw_creates_per_s_unthrottled":   round(rep.floor.PerS, 1),
+		"ratio_orders_to_raw":             round(peak.OrdersPerS/rep.floor.PerS, 3),
 		"ratio_orders_to_direct":          round(peak.OrdersPerS/rep.direct.SagasPerS, 3),
+		"ratio_inmemory_to_peer":          round(inmem.OrdersPerS/rep.peer.SagasPerS, 3),
+		"ratio_inmemory_to_peer_refused":  round(rep.find("inmem-refused").OrdersPerS/rep.peerRefused.SagasPerS, 3),
+		"peer":                            map[string]any{"name": "dtm", "version": peerVersion, "store": "boltdb (default)", "runs": []peerResult{rep.peer, rep.peerRefused}},
+		"peer_refused_sagas_per_s":        round(rep.peerRefused.SagasPerS, 1),
+		"orders_per_s_inmemory_refused":   round(rep.find("inmem-refused").OrdersPerS, 1),
+		"managed_fields":                  rep.managedFields,
 		"latency_run":                     "p50/p95/p99_ms: create->Succeeded at the steady rate (steady_factor x peak)",
 		"peak_p99_ms":                     round(peak.P99, 0),
 		"direct_refused_sagas_per_s":      round(rep.directRefused.SagasPerS, 1),
 		"event_writes_per_order":          round(peak.EventWritesPerOrder, 2),
+		"apiserver_cpu_s_per_1000":        round(peak.APIServerCPUPer1000, 2),
 		"n":                               rep.cfg.N,
 		"concurrency":                     rep.cfg.Conc,
 		"qps":                             rep.cfg.QPS,
@@ -117,16 +146,90 @@ func (rep *report) json() map[string]any {
 		"steady_factor":                   rep.cfg.SteadyFactor,
 		"date":                            rep.started.UTC().Format(time.RFC3339),
 		"machine":                         machine(),
+		"load_average":                    map[string]string{"start": rep.loadStart, "end": rep.loadEnd},
+		"previous":                        rep.prev,
 		"runs":                            rep.runs,
 		"memory":                          rep.memory,
 		"order_write_rates":               rep.writes,
 		"api_estimate_orders_per_s":       round(rep.designFloor(), 1),
 		"ratio_orders_to_api_estimate":    round(peak.OrdersPerS/max(rep.designFloor(), 1e-9), 3),
-		"ratio_orders_to_raw_orders":      round(peak.OrdersPerS/rep.rawOrders, 3),
-		"ratio_orders_to_raw_unthrottled": round(peak.OrdersPerS/rep.rawCMUnthrottled, 3),
+		"ratio_orders_to_raw_orders":      round(peak.OrdersPerS/rep.floorOrders.PerS, 3),
+		"ratio_orders_to_raw_unthrottled": round(peak.OrdersPerS/rep.floor.PerS, 3),
 		"cached_order_bytes":              round(rep.cachedOrderBytes, 0),
 		"order_json_bytes":                round(rep.orderJSONBytes, 0),
 	}
+}
+
+// previousRun is what the report compares with: the figures of the run it replaces.
+type previousRun struct {
+	Date                string  `json:"date"`
+	N                   int     `json:"n"`
+	OrdersPerS          float64 `json:"orders_per_s"`
+	WritesPerOrder      float64 `json:"writes_per_order"`
+	EventWritesPerOrder float64 `json:"event_writes_per_order"`
+	ManagerCPUPer1000   float64 `json:"manager_cpu_s_per_1000"`
+	ManagerPeakRSSMB    float64 `json:"manager_peak_rss_mb"`
+	OrderJSONBytes      float64 `json:"order_json_bytes"`
+	PeakRunRSSMB        float64 `json:"peak_run_rss_mb"`
+}
+
+// readPrevious reads the report about to be replaced (nothing when there is none).
+func readPrevious(path string) previousRun {
+	var p previousRun
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return p
+	}
+	_ = json.Unmarshal(raw, &p)
+	var runs struct {
+		Runs []runResult `json:"runs"`
+	}
+	_ = json.Unmarshal(raw, &runs)
+	for _, r := range runs.Runs {
+		if r.Name == "peak" {
+			p.PeakRunRSSMB = r.ManagerHWMMB
+		}
+	}
+	return p
+}
+
+// loadAvg is /proc/loadavg's first three fields.
+func loadAvg() string {
+	raw, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// otherProcesses names the busiest processes of the machine by CPU (ps), the bench's
+// own excluded, to say what else was running.
+func otherProcesses() string {
+	out, err := exec.Command("ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers").Output()
+	if err != nil {
+		return "unknown"
+	}
+	count := map[string]int{}
+	var order []string
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 || f[1] == "bench" || f[1] == "ps" {
+			continue
+		}
+		if count[f[1]] == 0 {
+			order = append(order, f[1])
+		}
+		count[f[1]]++
+		if len(order) == 8 {
+			break
+		}
+	}
+	parts := make([]string, 0, len(order))
+	for _, n := range order {
+		parts = append(parts, fmt.Sprintf("%s ×%d", n, count[n]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func round(v float64, places int) float64 {

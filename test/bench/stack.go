@@ -39,7 +39,14 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func startManager(bin, dir, kubeconfig string, svcs *inprocess.Set, extra []string, tag string) (*managerProc, error) {
+// participantURLs are the base URLs the manager calls: carts, stocks, sales.
+type participantURLs struct{ carts, stocks, sales string }
+
+func urlsOf(s *inprocess.Set) participantURLs {
+	return participantURLs{s.Carts.URL(), s.Stocks.URL(), s.Sales.URL()}
+}
+
+func startManager(bin, dir, kubeconfig string, urls participantURLs, extra []string, tag string) (*managerProc, error) {
 	ports := make([]int, 3)
 	for i := range ports {
 		p, err := freePort()
@@ -50,7 +57,7 @@ func startManager(bin, dir, kubeconfig string, svcs *inprocess.Set, extra []stri
 	}
 	args := make([]string, 0, 7+len(extra))
 	args = append(args,
-		"--carts-url="+svcs.Carts.URL(), "--stocks-url="+svcs.Stocks.URL(), "--sales-url="+svcs.Sales.URL(),
+		"--carts-url="+urls.carts, "--stocks-url="+urls.stocks, "--sales-url="+urls.sales,
 		fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", ports[0]),
 		fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", ports[1]),
 		fmt.Sprintf("--pprof-bind-address=127.0.0.1:%d", ports[2]),
@@ -183,6 +190,10 @@ func httpGet(url string) (string, error) {
 // apiWrites counts the API server's write requests by resource, from its /metrics.
 type apiWrites map[string]float64 // "resource[/subresource] VERB code" -> count
 
+// apiServerCPU is the key of the API server's own CPU seconds (process_cpu_seconds_total)
+// in apiWrites; with two words it never matches a "resource VERB code" sum.
+const apiServerCPU = "apiserver cpu_seconds"
+
 func scrapeAPIWrites(ctx context.Context, cs *kubernetes.Clientset) (apiWrites, error) {
 	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
@@ -190,6 +201,10 @@ func scrapeAPIWrites(ctx context.Context, cs *kubernetes.Clientset) (apiWrites, 
 	}
 	w := apiWrites{}
 	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "process_cpu_seconds_total "); ok {
+			w[apiServerCPU], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			continue
+		}
 		sample, ok := strings.CutPrefix(line, "apiserver_request_total{")
 		if !ok {
 			continue
