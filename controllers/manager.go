@@ -29,6 +29,7 @@ import (
 	"github.com/kubesaga/kubesaga/internal/ordersaga"
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/internal/saga"
+	"github.com/kubesaga/kubesaga/internal/sagacel"
 )
 
 // ManagerOptions are the manager's settings; every one is a flag.
@@ -50,6 +51,8 @@ type ManagerOptions struct {
 	LeaseDuration                 time.Duration
 	LogFormat                     string
 	LogLevel                      int
+	// SagaCELCostLimit is the CEL cost limit of one expression of a SagaTemplate (0: the default).
+	SagaCELCostLimit uint64
 	// SkipNameValidation lets one process run several managers (tests restart the operator).
 	SkipNameValidation bool
 }
@@ -81,6 +84,8 @@ func (o *ManagerOptions) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.LeaseDuration, "lease-duration", 15*time.Second, "leader election lease duration")
 	fs.StringVar(&o.LogFormat, "log-format", envOr("LOG_FORMAT", "json"), "log format: json or text (env LOG_FORMAT)")
 	fs.IntVar(&o.LogLevel, "v", 0, "log verbosity: 1 logs every participant call")
+	fs.Uint64Var(&o.SagaCELCostLimit, "saga-cel-cost-limit", sagacel.DefaultLimits.Cost,
+		"CEL cost limit of one SagaTemplate expression evaluation; past it the step is refused")
 }
 
 // Logger returns the structured logger the flags ask for (log/slog behind logr).
@@ -196,6 +201,9 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 	}
 	if err := r.SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
 		return nil, fmt.Errorf("set up order controller: %w", err)
+	}
+	if err := setupSagas(mgr, o); err != nil { // Sagas written as templates: docs/sagas.md
+		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)

@@ -27,6 +27,16 @@ func TestGeneratedRoleIsLeastPrivilege(t *testing.T) {
 		"saga.kubesaga.io/orders/status":     {"get", "patch"},
 		"saga.kubesaga.io/orders/finalizers": {"update"},
 		"events.k8s.io/events":               {"create", "patch"},
+		// Sagas: the same writes as Orders; templates and participants are only read, and
+		// Secrets only by name (get, never list or watch): the operator reads the ones that
+		// Participants, which only a cluster admin writes, name.
+		"saga.kubesaga.io/sagas":                {"get", "list", "watch", "patch"},
+		"saga.kubesaga.io/sagas/status":         {"get", "patch"},
+		"saga.kubesaga.io/sagas/finalizers":     {"update"},
+		"saga.kubesaga.io/sagatemplates":        {"get", "list", "watch"},
+		"saga.kubesaga.io/sagatemplates/status": {"get", "patch"},
+		"saga.kubesaga.io/participants":         {"get", "list", "watch"},
+		"/secrets":                              {"get"},
 		"coordination.k8s.io/leases":         {"get", "list", "watch", "create", "update", "patch", "delete"},
 	}
 	seen := map[string]bool{}

@@ -116,25 +116,9 @@ func (b base) do(ctx context.Context, op, method, path string, in, out any) erro
 		}
 		body = bytes.NewReader(buf)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, b.url+path, body)
+	req, err := b.newRequest(ctx, op, method, b.url+path, body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json, application/problem+json")
-	if id, ok := ctx.Value(correlationKey{}).(string); ok && id != "" {
-		req.Header.Set(CorrelationHeader, id)
-	}
-	if b.token != nil {
-		tok, err := b.token()
-		if err != nil {
-			return &TransientError{Op: op, Err: fmt.Errorf("read token: %w", err)}
-		}
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
+		return err
 	}
 	resp, err := b.http.Do(req)
 	if err != nil {
@@ -151,6 +135,32 @@ func (b base) do(ctx context.Context, op, method, path string, in, out any) erro
 		_ = resp.Body.Close()
 	}()
 	return decodeResponse(op, resp, out)
+}
+
+// newRequest builds a call with the protocol's headers: content type, correlation id and
+// the bearer token (read now, so that a rotated token applies at once).
+func (b base) newRequest(ctx context.Context, op, method, target string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	if id, ok := ctx.Value(correlationKey{}).(string); ok && id != "" {
+		req.Header.Set(CorrelationHeader, id)
+	}
+	if b.token != nil {
+		tok, err := b.token()
+		if err != nil {
+			return nil, &TransientError{Op: op, Err: fmt.Errorf("read token: %w", err)}
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+	}
+	return req, nil
 }
 
 func decodeResponse(op string, resp *http.Response, out any) error {

@@ -1,0 +1,126 @@
+/*
+Copyright 2026 The kubesaga Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
+	"github.com/kubesaga/kubesaga/internal/saga"
+)
+
+// The mappers between the engine's state and the status types that Orders and Sagas
+// share (StepStatus, HistoryEntry, conditions). They work on those types, not on a kind,
+// so that any saga resource can use them; the Order keeps its own copy until its mappers
+// are generalized (order_state.go, order_conditions.go).
+
+// stepStates loads the engine's step states from recorded step statuses.
+func stepStates(def saga.Definition, recorded []sagav1.StepStatus) []saga.StepState {
+	byName := make(map[string]sagav1.StepStatus, len(recorded))
+	for _, s := range recorded {
+		byName[s.Name] = s
+	}
+	out := make([]saga.StepState, len(def.Steps))
+	for i, d := range def.Steps {
+		s, ok := byName[d.Name]
+		if !ok {
+			out[i] = saga.StepState{Name: d.Name, Status: saga.StepPending}
+			continue
+		}
+		out[i] = saga.StepState{
+			Name: s.Name, Status: saga.StepStatus(s.State),
+			Attempts: int(s.Attempts), UndoAttempts: int(s.CompensationAttempts), LastError: s.LastError,
+			NextRetryAt: timeOf(s.NextRetryAt), StartedAt: timeOf(s.StartedAt), FinishedAt: timeOf(s.FinishedAt),
+		}
+	}
+	return out
+}
+
+// stepStatuses records the engine's step states; Pending steps are left out so that a
+// fresh saga's status stays short.
+func stepStatuses(st saga.State) []sagav1.StepStatus {
+	steps := make([]sagav1.StepStatus, 0, len(st.Steps))
+	for _, s := range st.Steps {
+		if s.Status == saga.StepPending && s.Attempts == 0 {
+			continue
+		}
+		steps = append(steps, sagav1.StepStatus{
+			Name:                 s.Name,
+			State:                string(s.Status),
+			Attempts:             int32(s.Attempts),     //nolint:gosec // bounded by the attempt limits
+			CompensationAttempts: int32(s.UndoAttempts), //nolint:gosec // bounded by the attempt limits
+			LastError:            s.LastError,
+			NextRetryAt:          metaTime(s.NextRetryAt),
+			StartedAt:            metaTime(s.StartedAt),
+			FinishedAt:           metaTime(s.FinishedAt),
+		})
+	}
+	return steps
+}
+
+// withHistory adds a saga event and keeps only the newest MaxHistory entries.
+func withHistory(h []sagav1.HistoryEntry, event string, at time.Time, msg string) []sagav1.HistoryEntry {
+	h = append(h, sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg})
+	if n := len(h); n > sagav1.MaxHistory {
+		h = append(h[:0:0], h[n-sagav1.MaxHistory:]...)
+	}
+	return h
+}
+
+// deriveConditions sets every condition from the engine's view of the saga, as the
+// Order's setConditions does, and returns the display phase. kind names the resource in
+// the Stalled message (the retry annotation goes on it).
+func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action, kind string, started bool) sagav1.OrderPhase {
+	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(conds, metav1.Condition{
+			Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
+		})
+	}
+	switch {
+	case act.Type == saga.ActFinish && act.Result == saga.ResultSucceeded:
+		set(sagav1.ConditionSucceeded, metav1.ConditionTrue, ReasonCompleted, "every step is done")
+		set(sagav1.ConditionCompensated, metav1.ConditionFalse, ReasonCompleted, "nothing to compensate")
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, ReasonCompleted, "the saga is finished")
+	case act.Type == saga.ActFinish:
+		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, ReasonCompensated), sum.LastError)
+		set(sagav1.ConditionCompensated, metav1.ConditionTrue, ReasonCompensated, "every done step was undone")
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, ReasonCompensated, "the saga is finished")
+	case sum.Compensating:
+		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, ReasonCompensating), sum.LastError)
+		set(sagav1.ConditionCompensated, metav1.ConditionFalse, ReasonCompensating, "undoing the done steps, newest first")
+		set(sagav1.ConditionProgressing, metav1.ConditionTrue, ReasonCompensating, "compensating")
+	default:
+		reason := ReasonRunning
+		if act.Type == saga.ActWait {
+			reason = ReasonWaiting
+		}
+		set(sagav1.ConditionSucceeded, metav1.ConditionUnknown, reason, "the saga is running")
+		set(sagav1.ConditionCompensated, metav1.ConditionFalse, reason, "nothing compensated")
+		set(sagav1.ConditionProgressing, metav1.ConditionTrue, reason, "the saga is running")
+	}
+	if act.Type == saga.ActStall {
+		set(sagav1.ConditionStalled, metav1.ConditionTrue, reasonOr(act.Reason, "Stalled"),
+			"a person must act, then annotate the "+kind+" with "+sagav1.RetryAnnotation+": "+sum.LastError)
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, "Stalled", "waiting for a person")
+	} else {
+		set(sagav1.ConditionStalled, metav1.ConditionFalse, ReasonNotStalled, "")
+	}
+	return phaseOf(*conds, started)
+}
