@@ -37,7 +37,7 @@ func TestGeneratedRoleIsLeastPrivilege(t *testing.T) {
 		"saga.kubesaga.io/sagatemplates/status": {"get", "patch"},
 		"saga.kubesaga.io/participants":         {"get", "list", "watch"},
 		"/secrets":                              {"get"},
-		"coordination.k8s.io/leases":         {"get", "list", "watch", "create", "update", "patch", "delete"},
+		"coordination.k8s.io/leases":            {"get", "list", "watch", "create", "update", "patch", "delete"},
 	}
 	seen := map[string]bool{}
 	for _, rule := range role.Rules {

@@ -184,4 +184,6 @@ func (r *SagaReconciler) token(ctx context.Context, ref *sagav1.SecretKeyRef) (s
 }
 
 // oneLine joins a multi-line (joined) error into one line for conditions.
-func oneLine(err error) string { return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ") }
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}

@@ -65,20 +65,20 @@ type SagaReconciler struct {
 
 // sagaScope is what one reconcile pass works on.
 type sagaScope struct {
-	obj       *sagav1.Saga
-	before    *sagav1.Saga
-	tpl       *sagacel.Template
-	def       saga.Definition
-	state     saga.State
-	saved     saga.State
-	vars      sagacel.Vars
-	kept      map[string]string // raw kept responses by step
-	plain     saga.Action
-	action    saga.Action
-	retried   bool
-	result    ctrl.Result
-	log       logr.Logger
-	notStart  bool // the template is missing or invalid, or the input was refused: no saga runs
+	obj      *sagav1.Saga
+	before   *sagav1.Saga
+	tpl      *sagacel.Template
+	def      saga.Definition
+	state    saga.State
+	saved    saga.State
+	vars     sagacel.Vars
+	kept     map[string]string // raw kept responses by step
+	plain    saga.Action
+	action   saga.Action
+	retried  bool
+	result   ctrl.Result
+	log      logr.Logger
+	notStart bool // the template is missing or invalid, or the input was refused: no saga runs
 }
 
 // +kubebuilder:rbac:groups=saga.kubesaga.io,resources=sagas,verbs=get;list;watch;patch

@@ -325,4 +325,3 @@ func (t *Template) Keep(step string) bool { return t.keep[step] }
 
 // Limits returns the limits the template evaluates under.
 func (t *Template) Limits() Limits { return t.limits }
-

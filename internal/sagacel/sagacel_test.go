@@ -239,12 +239,12 @@ func TestInputSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]string{
-		`{"storeId":101}`: "spec.input.cartId: required",
-		`{"cartId":"nope","storeId":101}`:                                           "spec.input.cartId: must be a UUID",
-		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":0}`:             "spec.input.storeId: must be at least 1",
-		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":"101"}`:         "spec.input.storeId: must be of type integer, got string",
-		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":1.5}`:           "spec.input.storeId: must be of type integer, got number",
-		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":1,"store":2}`:   "spec.input.store: unknown field",
+		`{"storeId":101}`:                 "spec.input.cartId: required",
+		`{"cartId":"nope","storeId":101}`: "spec.input.cartId: must be a UUID",
+		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":0}`:           "spec.input.storeId: must be at least 1",
+		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":"101"}`:       "spec.input.storeId: must be of type integer, got string",
+		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":1.5}`:         "spec.input.storeId: must be of type integer, got number",
+		`{"cartId":"c0ffee00-0000-4000-8000-00000000000a","storeId":1,"store":2}`: "spec.input.store: unknown field",
 		`[1]`: "spec.input: must be a JSON object, got array",
 	}
 	for in, want := range cases {
@@ -273,3 +273,40 @@ func TestInputSchema(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestEverySampleTemplateCompiles(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "..", "config", "samples", "*sagatemplate*.yaml"))
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("sample templates: %v, %v", paths, err)
+	}
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tpl := &sagav1.SagaTemplate{}
+		if err := yaml.UnmarshalStrict(raw, tpl); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if _, err := Compile(&tpl.Spec, declared("carts", "stocks", "sales"), DefaultLimits); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	// The direct sale's input and request, as docs/sagas.md shows them.
+	raw, _ := os.ReadFile(filepath.Join("..", "..", "config", "samples", "saga_v1alpha1_sagatemplate_direct_sale.yaml"))
+	tpl := &sagav1.SagaTemplate{}
+	_ = yaml.Unmarshal(raw, tpl)
+	c, _ := Compile(&tpl.Spec, nil, DefaultLimits)
+	in, err := Input(tpl.Spec.InputSchema, []byte(`{"storeId":101,"productId":503,"quantity":2,"unitPrice":"3.20"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := c.Request(context.Background(), 1, false, Vars{Input: in, UID: "u"})
+	if err != nil || string(req.Body) != `{"lines":[{"productId":503,"quantity":2,"unitPrice":"3.20"}],"orderId":"u","storeId":101}` {
+		t.Errorf("CreateSale: %s, %v", req.Body, err)
+	}
+	if _, err := Input(tpl.Spec.InputSchema, []byte(`{"storeId":101,"productId":503,"quantity":2,"unitPrice":"3.2"}`)); err == nil ||
+		!strings.Contains(err.Error(), `spec.input.unitPrice: must match the pattern`) {
+		t.Errorf("unitPrice pattern: %v", err)
+	}
+}
