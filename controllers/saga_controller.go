@@ -297,7 +297,9 @@ func (r *SagaReconciler) runSaga(ctx context.Context, s *sagaScope) error {
 			s.result = ctrl.Result{RequeueAfter: time.Millisecond}
 			break
 		}
-		if saga.MustCheckpoint(s.def, s.saved, s.state, now) {
+		// The template snapshot is written before the first call: a restart must run the
+		// template the calls came from, even if it was edited in between.
+		if s.before.Status.Template == nil || saga.MustCheckpoint(s.def, s.saved, s.state, now) {
 			if err := r.checkpoint(ctx, s, now); err != nil {
 				return err
 			}
@@ -431,6 +433,9 @@ func (r *SagaReconciler) releaseFinalizer(ctx context.Context, s *sagaScope) err
 	o := s.obj
 	if !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) {
 		return nil
+	}
+	if s.notStart && len(o.Status.Steps) > 0 {
+		return nil // started, then its snapshot stopped compiling (an operator downgrade?): keep holding it
 	}
 	if !s.notStart && s.action.Type != saga.ActFinish {
 		return nil

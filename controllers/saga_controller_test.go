@@ -559,6 +559,8 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 			Spec: sagav1.ParticipantSpec{URL: "ftp://files:21"}}, "url must be an absolute http or https URL"),
 		Entry("a participant URL with a query", &sagav1.Participant{ObjectMeta: metav1.ObjectMeta{Name: "q"},
 			Spec: sagav1.ParticipantSpec{URL: "http://a:1/?x=1"}}, "url must not carry a query"),
+		Entry("a participant URL with user information", &sagav1.Participant{ObjectMeta: metav1.ObjectMeta{Name: "u"},
+			Spec: sagav1.ParticipantSpec{URL: "http://admin:secret@a:1/"}}, "url must not carry user information"),
 		Entry("a participant timeout over 5m", &sagav1.Participant{ObjectMeta: metav1.ObjectMeta{Name: "slow"},
 			Spec: sagav1.ParticipantSpec{URL: "http://a:1", Timeout: &metav1.Duration{Duration: time.Hour}}}, "at most 5m"),
 		Entry("a Saga without a template", &sagav1.Saga{ObjectMeta: metav1.ObjectMeta{Name: "no-tpl", Namespace: testNamespace}},

@@ -31,7 +31,7 @@ type ParticipantSpec struct {
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="url must be an absolute http or https URL such as http://carts:8080"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('?') && !self.contains('#')",message="url must not carry a query or a fragment"
-	// +kubebuilder:validation:XValidation:rule="!url(self).getEscapedPath().contains('@')",message="url must not carry user information"
+	// +kubebuilder:validation:XValidation:rule="self.split('/').size() < 3 || !self.split('/')[2].contains('@')",message="url must not carry user information"
 	// +required
 	URL string `json:"url"`
 
