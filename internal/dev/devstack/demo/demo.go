@@ -102,6 +102,10 @@ func Up(ctx context.Context, o Options) error {
 		return err
 	}
 
+	if err := o.sagasBefore(ctx, stack); err != nil { // Sagas: sagas.go
+		return err
+	}
+
 	o.say("applying the sample Orders")
 	if err := o.kubectlShow(ctx, "apply", "-f", o.Samples); err != nil {
 		return err
@@ -117,6 +121,9 @@ func Up(ctx context.Context, o Options) error {
 	}
 	if err := o.kubectlShow(ctx, "wait", "--for=condition=Compensated", "order/"+RollbackOrd, timeout); err != nil {
 		o.hint(ctx, RollbackOrd)
+		return err
+	}
+	if err := o.sagasAfter(ctx, timeout); err != nil { // Sagas: sagas.go
 		return err
 	}
 	_, _ = fmt.Fprintln(o.Out)
@@ -250,7 +257,7 @@ func report(ctx context.Context, w io.Writer, s *devstack.Stack) error {
 		return err
 	}
 	_, _ = fmt.Fprintf(w, "\nStock (store %d, %s):\n", StoreID, s.StocksURL())
-	for _, p := range []struct{ product, initial int64 }{{ProductA, StockA}, {ProductB, StockB}} {
+	for _, p := range []struct{ product, initial int64 }{{ProductA, StockA}, {ProductB, StockB}, {ProductC, StockC}} {
 		st, err := c.stocks.GetStock(ctx, StoreID, p.product)
 		if err != nil {
 			return err
@@ -295,6 +302,7 @@ The demo runs. Carry on in this shell:
   source %[1]s    # KUBECONFIG, CARTS_URL, STOCKS_URL, SALES_URL, METRICS_URL
   export PATH=%[2]s:$PATH    # this kubectl, or use your own
   kubectl get orders -w
+  kubectl get sagas; kubectl describe saga direct-sale-1    # sagas written as data: docs/sagas.md
   kubectl describe order %[3]s
   kubectl get order %[4]s -o jsonpath='{.status.lastError}{"\n"}'
   curl -s $STOCKS_URL/api/stocks/%[5]d/%[6]d
