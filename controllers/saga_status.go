@@ -87,7 +87,8 @@ func withHistory(h []sagav1.HistoryEntry, event string, at time.Time, msg string
 // deriveConditions sets every condition from the engine's view of the saga, as the
 // Order's setConditions does, and returns the display phase. kind names the resource in
 // the Stalled message (the retry annotation goes on it).
-func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action, kind string, started bool) sagav1.OrderPhase {
+func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action,
+	kind string, started bool) sagav1.OrderPhase {
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(conds, metav1.Condition{
 			Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
