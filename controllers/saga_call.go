@@ -80,7 +80,7 @@ func (r *SagaReconciler) call(ctx context.Context, s *sagaScope) saga.Outcome {
 		limit = s.tpl.Limits().Response
 	}
 	ans, err := ep.Call(callCtx, act.Name, req.Method, req.Path, req.Body, limit)
-	out := classify(act.Name, ans, err, req.Responses, timeout, ctx)
+	out := classify(ctx, act.Name, ans, err, req.Responses, timeout)
 	if out.Class != saga.Success || undo {
 		return out
 	}
@@ -88,8 +88,8 @@ func (r *SagaReconciler) call(ctx context.Context, s *sagaScope) saga.Outcome {
 }
 
 // classify applies the step's response overrides to the participant client's classes.
-func classify(name string, ans participants.Answer, err error, overrides map[int]sagav1.ResponseClass,
-	timeout time.Duration, parent context.Context) saga.Outcome {
+func classify(parent context.Context, name string, ans participants.Answer, err error,
+	overrides map[int]sagav1.ResponseClass, timeout time.Duration) saga.Outcome {
 	class := saga.Success
 	msg := ""
 	switch {

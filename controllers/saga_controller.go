@@ -352,7 +352,7 @@ func (r *SagaReconciler) observeDecision(s *sagaScope, now time.Time) {
 	sum := saga.StatusAt(s.def, s.state, now)
 	wasPhase := s.before.Status.Phase
 	o.Status.Steps = stepStatuses(s.state)
-	o.Status.Phase = deriveConditions(&o.Status.Conditions, o.Generation, sum, act, "Saga", len(o.Status.Steps) > 0)
+	o.Status.Phase = deriveConditions(&o.Status.Conditions, o.Generation, sum, act, len(o.Status.Steps) > 0)
 	o.Status.ObservedGeneration = o.Generation
 	o.Status.LastError = sum.LastError
 	o.Status.NextRetryAt = nil

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -84,44 +85,18 @@ func withHistory(h []sagav1.HistoryEntry, event string, at time.Time, msg string
 	return h
 }
 
-// deriveConditions sets every condition from the engine's view of the saga, as the
-// Order's setConditions does, and returns the display phase. kind names the resource in
-// the Stalled message (the retry annotation goes on it).
-func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action,
-	kind string, started bool) sagav1.OrderPhase {
-	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(conds, metav1.Condition{
-			Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
-		})
+// deriveConditions sets every condition from the engine's view of the saga and returns
+// the display phase. A Saga's conditions have the Order's shape and meaning, so the
+// Order's mapper computes them; only the resource named in the Stalled message differs.
+func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action, started bool) sagav1.OrderPhase {
+	o := &sagav1.Order{ObjectMeta: metav1.ObjectMeta{Generation: gen}, Status: sagav1.OrderStatus{Conditions: *conds}}
+	if started {
+		o.Status.Steps = []sagav1.StepStatus{{}}
 	}
-	switch {
-	case act.Type == saga.ActFinish && act.Result == saga.ResultSucceeded:
-		set(sagav1.ConditionSucceeded, metav1.ConditionTrue, ReasonCompleted, "every step is done")
-		set(sagav1.ConditionCompensated, metav1.ConditionFalse, ReasonCompleted, "nothing to compensate")
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, ReasonCompleted, "the saga is finished")
-	case act.Type == saga.ActFinish:
-		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, ReasonCompensated), sum.LastError)
-		set(sagav1.ConditionCompensated, metav1.ConditionTrue, ReasonCompensated, "every done step was undone")
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, ReasonCompensated, "the saga is finished")
-	case sum.Compensating:
-		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, ReasonCompensating), sum.LastError)
-		set(sagav1.ConditionCompensated, metav1.ConditionFalse, ReasonCompensating, "undoing the done steps, newest first")
-		set(sagav1.ConditionProgressing, metav1.ConditionTrue, ReasonCompensating, "compensating")
-	default:
-		reason := ReasonRunning
-		if act.Type == saga.ActWait {
-			reason = ReasonWaiting
-		}
-		set(sagav1.ConditionSucceeded, metav1.ConditionUnknown, reason, "the saga is running")
-		set(sagav1.ConditionCompensated, metav1.ConditionFalse, reason, "nothing compensated")
-		set(sagav1.ConditionProgressing, metav1.ConditionTrue, reason, "the saga is running")
+	setConditions(o, sum, act)
+	if c := meta.FindStatusCondition(o.Status.Conditions, sagav1.ConditionStalled); c != nil {
+		c.Message = strings.Replace(c.Message, "annotate the Order", "annotate the Saga", 1)
 	}
-	if act.Type == saga.ActStall {
-		set(sagav1.ConditionStalled, metav1.ConditionTrue, reasonOr(act.Reason, "Stalled"),
-			"a person must act, then annotate the "+kind+" with "+sagav1.RetryAnnotation+": "+sum.LastError)
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, "Stalled", "waiting for a person")
-	} else {
-		set(sagav1.ConditionStalled, metav1.ConditionFalse, ReasonNotStalled, "")
-	}
-	return phaseOf(*conds, started)
+	*conds = o.Status.Conditions
+	return o.Status.Phase
 }

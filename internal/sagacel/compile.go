@@ -129,11 +129,22 @@ func Compile(spec *sagav1.SagaTemplateSpec, declared func(string) bool, limits L
 			}
 		}
 	}
-	pivots := 0
+	pivots, forwardOnly := 0, false
 	for i, s := range spec.Steps {
 		field := fmt.Sprintf("spec.steps[%d]", i)
-		if s.Kind == sagav1.StepPivot {
+		switch s.Kind {
+		case sagav1.StepPivot:
 			pivots++
+			forwardOnly = true
+		case sagav1.StepCompensatable:
+			if forwardOnly {
+				bad(field+".kind", "every Compensatable step must come before the Pivot and before every Retriable step")
+			}
+		case sagav1.StepRetriable:
+			if pivots == 0 {
+				bad(field+".kind", "Retriable steps must come after the Pivot: a template with Retriable steps needs a Pivot before them")
+			}
+			forwardOnly = true
 		}
 		if s.Kind == sagav1.StepRetriable && s.Undo != nil {
 			bad(field+".undo", "a Retriable step is never undone: remove its undo call")

@@ -65,7 +65,7 @@ func TestCheckoutSampleCompilesToTheOrderSaga(t *testing.T) {
 	if err := def.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	got := []string{}
+	got := make([]string, 0, len(def.Steps))
 	for _, s := range def.Steps {
 		got = append(got, s.Name+"/"+string(s.Kind)+"/"+s.Undo+"/"+s.DoneEvent+"/"+s.UndoneEvent)
 	}
@@ -153,7 +153,13 @@ func TestCompileRefusesWithTheFieldAndTheRule(t *testing.T) {
 			"spec.steps[0].undo: a Compensatable step needs an undo call"},
 		"retriable before pivot": {sagav1.SagaTemplateSpec{Steps: []sagav1.TemplateStep{
 			{Name: "A", Kind: sagav1.StepRetriable, Do: call("'/a'")}, {Name: "B", Kind: sagav1.StepPivot, Do: call("'/b'")}}},
-			"retriable step before the pivot"},
+			"spec.steps[0].kind: Retriable steps must come after the Pivot"},
+		"compensatable after pivot": {sagav1.SagaTemplateSpec{Steps: []sagav1.TemplateStep{
+			{Name: "A", Kind: sagav1.StepPivot, Do: call("'/a'")}, {Name: "B", Kind: sagav1.StepCompensatable, Do: call("'/b'"), Undo: &undo}}},
+			"spec.steps[1].kind: every Compensatable step must come before the Pivot"},
+		"retriable without pivot": {sagav1.SagaTemplateSpec{Steps: []sagav1.TemplateStep{
+			{Name: "A", Kind: sagav1.StepCompensatable, Do: call("'/a'"), Undo: &undo}, {Name: "B", Kind: sagav1.StepRetriable, Do: call("'/b'")}}},
+			"spec.steps[1].kind: Retriable steps must come after the Pivot"},
 		"bad pattern": {sagav1.SagaTemplateSpec{
 			InputSchema: &sagav1.InputSchema{Properties: map[string]sagav1.InputProperty{"a": {Type: "string", Pattern: "("}}},
 			Steps:       []sagav1.TemplateStep{{Name: "A", Kind: sagav1.StepPivot, Do: call("'/a'")}}},
