@@ -209,7 +209,7 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 	AfterEach(func() {
 		for _, p := range []*participant{cartsSvc, stocksSvc, salesSvc} {
 			p.Heal()
-			if p.srv == nil {
+			if !p.Running() {
 				p.Start()
 			}
 		}

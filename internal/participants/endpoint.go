@@ -68,6 +68,9 @@ func (e *Endpoint) Call(ctx context.Context, op, method, path string, body []byt
 	}
 	resp, err := e.http.Do(req)
 	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return Answer{}, fmt.Errorf("%s: %w", op, err) // the caller gave up: not transient
+		}
 		return Answer{}, &TransientError{Op: op, Err: err}
 	}
 	defer func() {
