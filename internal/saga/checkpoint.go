@@ -33,3 +33,8 @@ func pivotSucceeded(def Definition, st State) bool {
 	}
 	return false
 }
+
+// PastPivot reports whether the pivot succeeded: from then on the saga only goes forward
+// unless it is aborted (State.Abort), which the caller decides (a deletion under the
+// Retain policy finishes forward past the pivot; see docs/operations.md).
+func PastPivot(def Definition, st State) bool { return pivotSucceeded(def, st) }

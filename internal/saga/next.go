@@ -13,7 +13,7 @@ import "time"
 // refused or exhausted, when the deadline passed before the pivot succeeded, or when an
 // undo has already been recorded (compensation is sticky: an undo leaves tombstones at
 // the participants, so going forward again is impossible). Compensation walks the steps
-// newest first and undoes every step whose effect may exist (see NeedsUndo); when none
+// newest first and undoes every step whose effect may exist (see needsUndo); when none
 // is left it finishes with ResultCompensated.
 //
 // Action.Step is also set for ActWait (the step whose backoff is waited for).
@@ -143,15 +143,25 @@ func forward(def Definition, st State, now time.Time) verdict {
 			continue
 		case StepRetrying:
 			if !due(s.NextRetryAt, now) {
-				return verdict{act: Action{Type: ActWait, Step: i, Name: step.Name, Until: s.NextRetryAt}, cause: -1}
+				return verdict{act: Action{Type: ActWait, Step: i, Name: step.Name, Until: wakeUp(def, st, s.NextRetryAt)}, cause: -1}
 			}
 		case StepStalled, StepRefused, StepExhausted:
 			// Only a retriable step gets here (the others compensate): a person must act.
-			return verdict{act: Action{Type: ActStall, Step: i, Name: step.Name, Reason: ReasonRetriableStepFailed}, cause: i}
+			return verdict{act: Action{Type: ActStall, Step: i, Name: step.Name, Reason: ReasonRetriableStepRefused}, cause: i}
 		}
 		return verdict{act: Action{Type: ActDo, Step: i, Name: step.Name}, cause: -1}
 	}
 	return verdict{act: Action{Type: ActFinish, Result: ResultSucceeded}, cause: -1}
+}
+
+// wakeUp is when a forward wait ends: at the retry time, or at the deadline when that
+// comes first and the pivot has not succeeded (past the deadline the saga compensates,
+// and it must not sleep through it).
+func wakeUp(def Definition, st State, retryAt time.Time) time.Time {
+	if !st.Deadline.IsZero() && st.Deadline.Before(retryAt) && !pivotSucceeded(def, st) {
+		return st.Deadline
+	}
+	return retryAt
 }
 
 func compensate(def Definition, st State, now time.Time, reason string, cause int) verdict {
@@ -167,7 +177,7 @@ func compensate(def Definition, st State, now time.Time, reason string, cause in
 		case status == StepCompensated:
 			continue
 		case undoStalled(s):
-			return verdict{act: Action{Type: ActStall, Step: i, Name: step.Undo, Reason: ReasonCompensationExhausted}, compensating: true, cause: i}
+			return verdict{act: Action{Type: ActStall, Step: i, Name: step.Undo, Reason: ReasonCompensationRefused}, compensating: true, cause: i}
 		case status == StepCompensating && !due(s.NextRetryAt, now):
 			wait := Action{Type: ActWait, Step: i, Name: step.Undo, Until: s.NextRetryAt, Reason: reason}
 			return verdict{act: wait, compensating: true, cause: cause}
@@ -206,13 +216,4 @@ func needsUndo(s StepStatus, i, refused int) bool {
 		return refused < 0 || refused > i
 	}
 	return true
-}
-
-// NeedsUndo reports whether compensation undoes (or has undone) step i of st; it is
-// false for steps without an Undo. Exported for the reconciler's display and for tests.
-func NeedsUndo(def Definition, st State, i int) bool {
-	if i < 0 || i >= len(def.Steps) || def.Steps[i].Undo == "" {
-		return false
-	}
-	return needsUndo(statusAt(st, i), i, firstRefused(def, st))
 }

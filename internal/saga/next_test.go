@@ -33,8 +33,8 @@ func TestNext(t *testing.T) {
 		{"all succeeded", state(S, S, S, S, S), t0, Action{Type: ActFinish, Result: ResultSucceeded}},
 		{"unknown status reads as pending", state(ss{status: "Weird"}), t0, Action{Type: ActDo, Step: lock, Name: "LockCart"}},
 		{"retriable step in backoff waits", state(S, S, S, retrying(at(time.Minute))), t0, Action{Type: ActWait, Step: commit, Name: "CommitReservation", Until: at(time.Minute)}},
-		{"stalled retriable step", state(S, S, S, ss{status: StepStalled, attempts: 3}), t0, Action{Type: ActStall, Step: commit, Name: "CommitReservation", Reason: ReasonRetriableStepFailed}},
-		{"refused retriable step (foreign state) stalls", state(S, S, S, S, Ref), t0, Action{Type: ActStall, Step: checkout, Name: "CheckoutCart", Reason: ReasonRetriableStepFailed}},
+		{"stalled retriable step", state(S, S, S, ss{status: StepStalled, attempts: 3}), t0, Action{Type: ActStall, Step: commit, Name: "CommitReservation", Reason: ReasonRetriableStepRefused}},
+		{"refused retriable step (foreign state) stalls", state(S, S, S, S, Ref), t0, Action{Type: ActStall, Step: checkout, Name: "CheckoutCart", Reason: ReasonRetriableStepRefused}},
 
 		// Compensation triggers.
 		{"compensatable refused: undo the previous", state(S, Ref), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused}},
@@ -53,6 +53,12 @@ func TestNext(t *testing.T) {
 			Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonDeadlineExceeded}},
 		{"deadline: the retrying step is undone, never retried", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)), C)), at(time.Minute),
 			Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonDeadlineExceeded}},
+		{"a backoff that ends after the deadline wakes up at the deadline", deadline(at(time.Minute), state(S, retrying(at(5*time.Minute)))), at(30*time.Second),
+			Action{Type: ActWait, Step: reserve, Name: "ReserveStock", Until: at(time.Minute)}},
+		{"a backoff that ends before the deadline wakes up at its end", deadline(at(time.Minute), state(S, retrying(at(10*time.Second)))), t0,
+			Action{Type: ActWait, Step: reserve, Name: "ReserveStock", Until: at(10 * time.Second)}},
+		{"after the pivot the deadline does not cut a backoff short", deadline(at(time.Minute), state(S, S, S, retrying(at(5*time.Minute)))), t0,
+			Action{Type: ActWait, Step: commit, Name: "CommitReservation", Until: at(5 * time.Minute)}},
 		{"deadline after the pivot succeeded does not matter", deadline(at(time.Minute), state(S, S, S)), at(time.Hour), Action{Type: ActDo, Step: commit, Name: "CommitReservation"}},
 		{"deadline fully compensated", deadline(at(time.Minute), state(C, C, C)), at(time.Hour), Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonDeadlineExceeded}},
 
@@ -68,7 +74,7 @@ func TestNext(t *testing.T) {
 		// Compensation progress.
 		{"undo newest first: older waits for the newer", state(S, compensating(at(time.Second)), Ref), t0, Action{Type: ActWait, Step: reserve, Name: "ReleaseStock", Until: at(time.Second), Reason: ReasonStepRefused}},
 		{"compensating and due", state(S, compensating(at(time.Second)), Ref), at(time.Second), Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonStepRefused}},
-		{"stalled undo stops everything older", state(S, ss{status: StepStalled, attempts: 1, undo: 4}, Ref), at(time.Hour), Action{Type: ActStall, Step: reserve, Name: "ReleaseStock", Reason: ReasonCompensationExhausted}},
+		{"stalled undo stops everything older", state(S, ss{status: StepStalled, attempts: 1, undo: 4}, Ref), at(time.Hour), Action{Type: ActStall, Step: reserve, Name: "ReleaseStock", Reason: ReasonCompensationRefused}},
 		{"after the newer undo, the older one", state(S, C, Ref), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused}},
 		{"all undone", state(C, C, Ref), t0, Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonStepRefused}},
 		{"compensation is sticky without a visible cause", state(S, C, S, S, S), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
@@ -87,17 +93,36 @@ func TestNext(t *testing.T) {
 }
 
 func TestNeedsUndo(t *testing.T) {
-	def := orderDef()
+	// Compensation undoes step i when it has an Undo and needsUndo says its effect may exist.
+	undoes := func(st State, i int) bool {
+		return orderDef().Steps[i].Undo != "" && needsUndo(statusAt(st, i), i, firstRefused(orderDef(), st))
+	}
 	st := state(ss{status: StepSucceeded}, ss{status: StepRefused}, ss{status: StepPending})
 	for i, want := range []bool{true, false, false, false, false} {
-		if got := NeedsUndo(def, st, i); got != want {
-			t.Errorf("NeedsUndo(step %d) = %v, want %v", i, got, want)
+		if got := undoes(st, i); got != want {
+			t.Errorf("step %d needs undo = %v, want %v", i, got, want)
 		}
 	}
-	if NeedsUndo(def, st, -1) || NeedsUndo(def, st, 9) {
-		t.Error("NeedsUndo out of range should be false")
-	}
-	if !NeedsUndo(def, State{}, sale) || NeedsUndo(def, State{}, commit) {
+	if !undoes(State{}, sale) || undoes(State{}, commit) {
 		t.Error("without a refusal, pending steps with an undo are uncertain; steps without undo never need it")
+	}
+}
+
+func TestPastPivot(t *testing.T) {
+	S := ss{status: StepSucceeded, attempts: 1}
+	for _, tc := range []struct {
+		st   State
+		want bool
+	}{
+		{State{}, false},
+		{state(S, S), false},
+		{state(S, S, ss{status: StepRetrying, attempts: 2}), false},
+		{state(S, S, S), true},
+		{state(S, S, S, ss{status: StepRetrying, attempts: 9}), true},
+		{state(S, S, ss{status: StepCompensated, attempts: 1, undo: 1}), false},
+	} {
+		if got := PastPivot(orderDef(), tc.st); got != tc.want {
+			t.Errorf("PastPivot(%+v) = %v, want %v", tc.st.Steps, got, tc.want)
+		}
 	}
 }

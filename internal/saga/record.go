@@ -11,13 +11,17 @@ import "time"
 //   - Success: Succeeded.
 //   - Refusal: Refused (nothing applied) — or Stalled for a retriable step, which is never
 //     compensated and waits for a person instead.
-//   - Transient: Retrying until NextRetryAt = now+Backoff; the attempt that reaches
-//     Policy.MaxAttempts makes it Exhausted (effect uncertain), or Stalled when retriable.
+//   - Transient: Retrying until NextRetryAt = now+Backoff; before the pivot, the attempt
+//     that reaches Policy.MaxAttempts makes it Exhausted (effect uncertain: compensate).
+//     A retriable step is never exhausted: past the pivot the saga only goes forward, so
+//     it retries at the capped backoff for as long as the outage lasts (PastAttemptLimit
+//     tells the caller when to raise an alarm).
 //
 // An undo outcome applies to any step that may need undoing (not Refused, not already
-// Compensated): Success makes it Compensated; a Refusal or Transient failure makes it
-// Compensating until NextRetryAt (undo must succeed eventually and is idempotent at the
-// participants), and the attempt that reaches CompensationMaxAttempts makes it Stalled.
+// Compensated): Success makes it Compensated; a Transient failure makes it Compensating
+// until NextRetryAt, however many times (an undo must succeed eventually and is idempotent
+// at the participants); a Refusal makes it Stalled at once, since no retry can change a
+// participant's considered "no" to an undo: a person must act.
 //
 // StartedAt is set on the step's first attempt, FinishedAt when it reaches a final status
 // (Succeeded, Refused, Exhausted, Compensated); LastError keeps the last failure message.
@@ -64,11 +68,9 @@ func recordDo(def Definition, seed uint64, i int, s StepState, out Outcome, now 
 	// Transient, or a class this version does not know: the effect is uncertain.
 	s.LastError = out.Err
 	switch {
-	case s.Attempts < atLeastOne(def.Policy.MaxAttempts):
+	case retriable || s.Attempts < atLeastOne(def.Policy.MaxAttempts):
 		s.Status = StepRetrying
 		s.NextRetryAt = now.Add(Backoff(def.Policy, seed, i, s.Attempts))
-	case retriable:
-		s.Status = StepStalled
 	default:
 		s.Status = StepExhausted
 		s.FinishedAt = now
@@ -93,15 +95,14 @@ func recordUndo(def Definition, seed uint64, i int, s StepState, out Outcome, no
 		s.FinishedAt = now
 		return s
 	}
-	// A refused undo is retried like a transient one: participants make undo idempotent and
-	// it must succeed eventually; the limit hands it to a person instead of looping.
 	s.LastError = out.Err
-	if s.UndoAttempts < atLeastOne(def.Policy.CompensationMaxAttempts) {
-		s.Status = StepCompensating
-		s.NextRetryAt = now.Add(Backoff(def.Policy, seed^undoSalt, i, s.UndoAttempts))
+	if out.Class == Refusal {
+		s.Status = StepStalled
 		return s
 	}
-	s.Status = StepStalled
+	// Transient (or a class this version does not know): the undo is idempotent, retry it.
+	s.Status = StepCompensating
+	s.NextRetryAt = now.Add(Backoff(def.Policy, seed^undoSalt, i, s.UndoAttempts))
 	return s
 }
 

@@ -38,8 +38,10 @@ func TestRecord(t *testing.T) {
 			StepState{Status: StepRetrying, Attempts: 2, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed, reserve, 2))}},
 		{"do transient at the limit: exhausted", StepState{Status: StepRetrying, Attempts: 2, StartedAt: started}, sale, doAt(sale), tr,
 			StepState{Status: StepExhausted, Attempts: 3, StartedAt: started, FinishedAt: now, LastError: tr.Err}},
-		{"retriable transient at the limit: stalled, never exhausted", StepState{Status: StepRetrying, Attempts: 2, StartedAt: started}, commit, doAt(commit), tr,
-			StepState{Status: StepStalled, Attempts: 3, StartedAt: started, LastError: tr.Err}},
+		{"retriable transient at the limit: still retrying, never exhausted nor stalled", StepState{Status: StepRetrying, Attempts: 2, StartedAt: started}, commit, doAt(commit), tr,
+			StepState{Status: StepRetrying, Attempts: 3, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed, commit, 3))}},
+		{"retriable transient far past the limit: the backoff stays capped", StepState{Status: StepRetrying, Attempts: 99, StartedAt: started}, checkout, doAt(checkout), tr,
+			StepState{Status: StepRetrying, Attempts: 100, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed, checkout, 100))}},
 		{"retriable refusal: stalled", StepState{Status: StepPending}, checkout, doAt(checkout), ref,
 			StepState{Status: StepStalled, Attempts: 1, StartedAt: now, LastError: ref.Err}},
 		{"undo success", StepState{Status: StepSucceeded, Attempts: 1, StartedAt: started, FinishedAt: started}, lock, unAt(lock), ok,
@@ -50,10 +52,12 @@ func TestRecord(t *testing.T) {
 			StepState{Status: StepCompensated, UndoAttempts: 1, StartedAt: now, FinishedAt: now}},
 		{"undo transient: compensating with backoff", StepState{Status: StepSucceeded, Attempts: 1, StartedAt: started}, lock, unAt(lock), tr,
 			StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 1, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed^undoSalt, lock, 1))}},
-		{"undo refusal: retried like a transient failure", StepState{Status: StepExhausted, Attempts: 3, StartedAt: started}, sale, unAt(sale), ref,
-			StepState{Status: StepCompensating, Attempts: 3, UndoAttempts: 1, StartedAt: started, LastError: ref.Err, NextRetryAt: now.Add(Backoff(p, testSeed^undoSalt, sale, 1))}},
-		{"undo failure at the limit: stalled", StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 3, StartedAt: started}, lock, unAt(lock), tr,
-			StepState{Status: StepStalled, Attempts: 1, UndoAttempts: 4, StartedAt: started, LastError: tr.Err}},
+		{"undo refusal: stalled at once, no retry can fix it", StepState{Status: StepExhausted, Attempts: 3, StartedAt: started}, sale, unAt(sale), ref,
+			StepState{Status: StepStalled, Attempts: 3, UndoAttempts: 1, StartedAt: started, LastError: ref.Err}},
+		{"undo transient at and past the limit: still compensating", StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 3, StartedAt: started}, lock, unAt(lock), tr,
+			StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 4, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed^undoSalt, lock, 4))}},
+		{"undo transient far past the limit: the backoff stays capped", StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 50, StartedAt: started}, lock, unAt(lock), tr,
+			StepState{Status: StepCompensating, Attempts: 1, UndoAttempts: 51, StartedAt: started, LastError: tr.Err, NextRetryAt: now.Add(Backoff(p, testSeed^undoSalt, lock, 51))}},
 		{"undo success after a retry of a stall", StepState{Status: StepCompensating, Attempts: 1, StartedAt: started, NextRetryAt: now}, lock, unAt(lock), ok,
 			StepState{Status: StepCompensated, Attempts: 1, UndoAttempts: 1, StartedAt: started, FinishedAt: now}},
 
@@ -79,6 +83,9 @@ func TestRecord(t *testing.T) {
 			want.Name = in.Name
 			if !reflect.DeepEqual(got.Steps[tc.step], want) {
 				t.Fatalf("step\n got  %+v\n want %+v", got.Steps[tc.step], want)
+			}
+			if r := got.Steps[tc.step].NextRetryAt; !r.IsZero() && r.Sub(now) > p.BackoffMax {
+				t.Fatalf("next retry %v after now, past the cap %v", r.Sub(now), p.BackoffMax)
 			}
 			if !reflect.DeepEqual(st, before) {
 				t.Fatal("Record modified its input")

@@ -30,8 +30,8 @@ const (
 	Compensatable Kind = "Compensatable"
 	// Pivot is the go/no-go step: once it succeeded the saga only moves forward.
 	Pivot Kind = "Pivot"
-	// Retriable steps come after the pivot: retried until they succeed, never compensated
-	// on failure (exhausting them or a refusal stalls the saga for a person to act).
+	// Retriable steps come after the pivot: retried until they succeed, however long the
+	// outage, never compensated on failure (only a refusal stalls the saga for a person).
 	Retriable Kind = "Retriable"
 )
 
@@ -48,8 +48,8 @@ type Step struct {
 
 // Policy bounds retries.
 type Policy struct {
-	MaxAttempts             int           // forward attempts before a transient failure counts as final
-	CompensationMaxAttempts int           // undo attempts before the saga stalls
+	MaxAttempts             int           // before the pivot: attempts before a transient failure counts as final; after it: when to raise an alarm (retries go on)
+	CompensationMaxAttempts int           // undo attempts before an alarm is raised (retries go on)
 	BackoffBase             time.Duration // first retry delay
 	BackoffMax              time.Duration // cap of the exponential delay
 }
@@ -71,7 +71,7 @@ const (
 	StepExhausted    StepStatus = "Exhausted"    // transient failures up to the limit: effect uncertain
 	StepCompensating StepStatus = "Compensating" // undo failed transiently; retry at NextRetryAt
 	StepCompensated  StepStatus = "Compensated"  // undo done (or nothing to undo)
-	StepStalled      StepStatus = "Stalled"      // undo (or a retriable step) cannot succeed: a person must act
+	StepStalled      StepStatus = "Stalled"      // an undo or a retriable step was refused: a person must act
 )
 
 // StepState is what is recorded for one step.

@@ -25,35 +25,15 @@ type Summary struct {
 	// abort without a failed step: a short description, or empty for an abort); while a
 	// forward step retries, its last transient error.
 	LastError string
-	// NextRetryAt is when the saga wakes up from a backoff; zero when it is not waiting.
+	// NextRetryAt is when the saga wakes up from a backoff (or at the deadline, when that
+	// comes first); zero when it is not waiting.
 	NextRetryAt time.Time
-}
-
-// Phases for display (DESIGN.md §3); conditions remain the truth.
-const (
-	PhasePending      = "Pending"
-	PhaseRunning      = "Running"
-	PhaseCompensating = "Compensating"
-	PhaseSucceeded    = "Succeeded"
-	PhaseFailed       = "Failed"
-	PhaseStalled      = "Stalled"
-)
-
-// Phase derives the display phase.
-func (s Summary) Phase() string {
-	switch {
-	case s.Result == ResultSucceeded:
-		return PhaseSucceeded
-	case s.Result == ResultCompensated:
-		return PhaseFailed
-	case s.Stalled:
-		return PhaseStalled
-	case s.Compensating:
-		return PhaseCompensating
-	case !s.Started:
-		return PhasePending
-	}
-	return PhaseRunning
+	// PastAttemptLimit: the step being retried (forward after the pivot, or an undo) has
+	// failed at least the policy's limit of times (MaxAttempts forward,
+	// CompensationMaxAttempts for an undo) and still retries at the capped backoff. Nothing
+	// is lost, but an outage lasts longer than expected: worth an alarm. It clears itself
+	// when the step succeeds.
+	PastAttemptLimit bool
 }
 
 // Status summarizes st without a clock: a deadline counts only once compensation has
@@ -83,6 +63,15 @@ func StatusAt(def Definition, st State, now time.Time) Summary {
 		sum.CurrentStep = -1
 	case ActWait:
 		sum.NextRetryAt = v.act.Until
+	}
+	if t := v.act.Type; t == ActDo || t == ActUndo || t == ActWait {
+		s := stepAt(st, v.act.Step)
+		switch known(s.Status) {
+		case StepRetrying:
+			sum.PastAttemptLimit = s.Attempts >= atLeastOne(def.Policy.MaxAttempts)
+		case StepCompensating:
+			sum.PastAttemptLimit = s.UndoAttempts >= atLeastOne(def.Policy.CompensationMaxAttempts)
+		}
 	}
 	switch {
 	case v.cause >= 0:

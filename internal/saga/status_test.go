@@ -9,43 +9,47 @@ func TestStatus(t *testing.T) {
 	def := orderDef()
 	S := ss{status: StepSucceeded, attempts: 1}
 	tests := []struct {
-		name  string
-		st    State
-		now   time.Time
-		want  Summary
-		phase string
+		name string
+		st   State
+		now  time.Time
+		want Summary
 	}{
 		{"not started", State{}, t0,
-			Summary{Running: true, CurrentStep: lock}, PhasePending},
+			Summary{Running: true, CurrentStep: lock}},
 		{"running", state(S), t0,
-			Summary{Running: true, Started: true, CurrentStep: reserve}, PhaseRunning},
+			Summary{Running: true, Started: true, CurrentStep: reserve}},
 		{"retrying shows the transient error and the wake-up time", state(S, ss{status: StepRetrying, attempts: 1, retryAt: at(time.Second), lastError: "503"}), t0,
-			Summary{Running: true, Started: true, CurrentStep: reserve, LastError: "503", NextRetryAt: at(time.Second)}, PhaseRunning},
+			Summary{Running: true, Started: true, CurrentStep: reserve, LastError: "503", NextRetryAt: at(time.Second)}},
 		{"succeeded", state(S, S, S, S, S), t0,
-			Summary{Started: true, Result: ResultSucceeded, CurrentStep: -1}, PhaseSucceeded},
+			Summary{Started: true, Result: ResultSucceeded, CurrentStep: -1}},
 		{"compensating after a refusal", state(S, ss{status: StepRefused, attempts: 1, lastError: "insufficient stock"}), t0,
-			Summary{Running: true, Started: true, Compensating: true, CurrentStep: lock, Reason: ReasonStepRefused, LastError: "insufficient stock"}, PhaseCompensating},
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: lock, Reason: ReasonStepRefused, LastError: "insufficient stock"}},
 		{"failed: compensated", state(ss{status: StepCompensated, attempts: 1, undo: 1}, ss{status: StepRefused, attempts: 1, lastError: "insufficient stock"}), t0,
-			Summary{Started: true, Compensating: true, Result: ResultCompensated, CurrentStep: -1, Reason: ReasonStepRefused, LastError: "insufficient stock"}, PhaseFailed},
+			Summary{Started: true, Compensating: true, Result: ResultCompensated, CurrentStep: -1, Reason: ReasonStepRefused, LastError: "insufficient stock"}},
 		{"exhausted: the transient error", state(S, S, ss{status: StepCompensated, attempts: 3, undo: 1, lastError: "503 sales down"}), t0,
-			Summary{Running: true, Started: true, Compensating: true, CurrentStep: reserve, Reason: ReasonAttemptsExhausted, LastError: "503 sales down"}, PhaseCompensating},
-		{"stalled compensation", state(S, ss{status: StepStalled, attempts: 1, undo: 4, lastError: "503 stocks down"}, ss{status: StepRefused, attempts: 1}), t0,
-			Summary{Running: true, Started: true, Compensating: true, Stalled: true, CurrentStep: reserve, Reason: ReasonCompensationExhausted, LastError: "503 stocks down"}, PhaseStalled},
-		{"stalled retriable step", state(S, S, S, S, ss{status: StepStalled, attempts: 3, lastError: "409 checked out"}), t0,
-			Summary{Running: true, Started: true, Stalled: true, CurrentStep: checkout, Reason: ReasonRetriableStepFailed, LastError: "409 checked out"}, PhaseStalled},
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: reserve, Reason: ReasonAttemptsExhausted, LastError: "503 sales down"}},
+		{"stalled compensation", state(S, ss{status: StepStalled, attempts: 1, undo: 1, lastError: "422 no such store"}, ss{status: StepRefused, attempts: 1}), t0,
+			Summary{Running: true, Started: true, Compensating: true, Stalled: true, CurrentStep: reserve, Reason: ReasonCompensationRefused, LastError: "422 no such store"}},
+		{"stalled retriable step", state(S, S, S, S, ss{status: StepStalled, attempts: 1, lastError: "409 checked out"}), t0,
+			Summary{Running: true, Started: true, Stalled: true, CurrentStep: checkout, Reason: ReasonRetriableStepRefused, LastError: "409 checked out"}},
+		{"retriable step below the attempt limit", state(S, S, S, ss{status: StepRetrying, attempts: 2, retryAt: at(time.Second), lastError: "503"}), t0,
+			Summary{Running: true, Started: true, CurrentStep: commit, LastError: "503", NextRetryAt: at(time.Second)}},
+		{"retriable step past the attempt limit: still running, flagged", state(S, S, S, ss{status: StepRetrying, attempts: 3, retryAt: at(time.Second), lastError: "503"}), t0,
+			Summary{Running: true, Started: true, CurrentStep: commit, LastError: "503", NextRetryAt: at(time.Second), PastAttemptLimit: true}},
+		{"past the limit and due: flagged until it succeeds", state(S, S, S, ss{status: StepRetrying, attempts: 7, retryAt: at(time.Second), lastError: "503"}), at(time.Minute),
+			Summary{Running: true, Started: true, CurrentStep: commit, LastError: "503", PastAttemptLimit: true}},
+		{"undo past the compensation limit: flagged", state(S, ss{status: StepCompensating, attempts: 1, undo: 4, retryAt: at(time.Second), lastError: "503"}, ss{status: StepRefused, attempts: 1, lastError: "insufficient"}), t0,
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: reserve, Reason: ReasonStepRefused, LastError: "insufficient", NextRetryAt: at(time.Second), PastAttemptLimit: true}},
 		{"deadline", State{Deadline: at(time.Minute), Steps: state(S).Steps}, at(time.Minute),
-			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonDeadlineExceeded, LastError: "deadline 2026-01-01T12:01:00Z exceeded"}, PhaseCompensating},
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonDeadlineExceeded, LastError: "deadline 2026-01-01T12:01:00Z exceeded"}},
 		{"aborted", State{Abort: true, Steps: state(S, S, S, S, S).Steps}, t0,
-			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonAborted}, PhaseCompensating},
+			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonAborted}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := StatusAt(def, tc.st, tc.now)
 			if got != tc.want {
 				t.Fatalf("summary\n got  %+v\n want %+v", got, tc.want)
-			}
-			if p := got.Phase(); p != tc.phase {
-				t.Fatalf("phase %s, want %s", p, tc.phase)
 			}
 		})
 	}
