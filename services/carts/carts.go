@@ -30,7 +30,11 @@ const (
 
 // scopeLock keys the tombstones left by unlock, per cart and order: an order
 // that gave a cart back (or gave it back before locking it) cannot lock it again.
-const scopeLock = "cart-lock"
+// It also keys the first answer of each lock; scopeCheckout that of each checkout.
+const (
+	scopeLock     = "cart-lock"
+	scopeCheckout = "cart-checkout"
+)
 
 func lockKey(cartID, orderID string) string { return cartID + "/" + orderID }
 
@@ -149,7 +153,7 @@ func orderCall(w http.ResponseWriter, r *http.Request) (cartID, orderID, corr st
 // lockCart gives the cart to one order, which the saga does first so that the
 // cart cannot change or be bought twice while the order runs.
 func (s *Service) lockCart(w http.ResponseWriter, r *http.Request) {
-	s.transition(w, r, ActionLockCart, func(tx *storage.Tx, c *Cart, orderID string) (*httpapi.Problem, bool, error) {
+	s.transition(w, r, ActionLockCart, scopeLock, func(tx *storage.Tx, c *Cart, orderID string) (*httpapi.Problem, bool, error) {
 		switch {
 		case c.LockedBy == orderID:
 			return nil, false, nil // a repeat: this order holds it already
@@ -166,8 +170,11 @@ func (s *Service) lockCart(w http.ResponseWriter, r *http.Request) {
 // checkoutCart ends the cart's life after the sale (a retriable step: it only
 // succeeds for the order that locked the cart).
 func (s *Service) checkoutCart(w http.ResponseWriter, r *http.Request) {
-	s.transition(w, r, ActionCheckoutCart, func(tx *storage.Tx, c *Cart, orderID string) (*httpapi.Problem, bool, error) {
+	s.transition(w, r, ActionCheckoutCart, scopeCheckout, func(tx *storage.Tx, c *Cart, orderID string) (*httpapi.Problem, bool, error) {
 		switch {
+		case c.Status == StatusOpen:
+			return httpapi.NewProblem(http.StatusConflict, httpapi.SlugCartUnavailable, "Cart not locked",
+				fmt.Sprintf("cart %s is not locked by order %s (it is OPEN)", c.ID, orderID)), false, nil
 		case c.LockedBy != orderID:
 			return unavailable(c), false, nil
 		case c.Status == StatusCheckedOut:
@@ -187,17 +194,22 @@ func unavailable(c *Cart) *httpapi.Problem {
 	return httpapi.NewProblem(http.StatusConflict, httpapi.SlugCartUnavailable, "Cart unavailable", detail)
 }
 
-// transition runs the checks lock and checkout share (the cart exists, this
-// order has not given it back) and then step, which either refuses with a
-// problem or changes the cart; both outcomes are recorded as events in the
-// same transaction. The answer is the cart as it stands.
-func (s *Service) transition(w http.ResponseWriter, r *http.Request, action string,
+// transition runs the checks lock and checkout share (this order has not given
+// the cart back, the call was not answered before, the cart exists) and then
+// step, which either refuses with a problem or changes the cart; both outcomes
+// are recorded as events in the same transaction. The answer is the cart as it
+// stands, and it is stored per (scope, cart, order) with the change: a repeat
+// answers the first answer, refusals included, whatever the cart became since
+// (a lock refused because another order held the cart stays refused after that
+// order let go, so a late lock of a finished saga cannot take the cart).
+func (s *Service) transition(w http.ResponseWriter, r *http.Request, action, scope string,
 	step func(tx *storage.Tx, c *Cart, orderID string) (refusal *httpapi.Problem, changed bool, err error)) {
 	cartID, orderID, corr, p := orderCall(w, r)
 	if p != nil {
 		httpapi.WriteProblem(w, p)
 		return
 	}
+	key := lockKey(cartID, orderID)
 	var answer httpapi.Answer
 	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
 		refuse := func(p *httpapi.Problem) error {
@@ -209,29 +221,44 @@ func (s *Service) transition(w http.ResponseWriter, r *http.Request, action stri
 			return err
 		}
 		if !found {
-			return refuse(httpapi.NotFound("no cart " + cartID))
+			return refuse(httpapi.NotFound("no cart " + cartID)) // not an answer about the cart: not kept
 		}
-		dead, err := idempotency.Tombstoned(tx, scopeLock, lockKey(cartID, orderID))
+		// The tombstone wins over a stored answer: replaying "locked" to an order that
+		// unlocked the cart since would lie.
+		dead, err := idempotency.Tombstoned(tx, scopeLock, key)
 		if err != nil {
 			return err
 		}
 		if dead {
 			return refuse(httpapi.AlreadyCompensated(fmt.Sprintf("order %s already unlocked cart %s", orderID, cartID)))
 		}
-		refusal, changed, err := step(tx, &c, orderID)
+		rec, seen, err := idempotency.Lookup(tx, scope, key)
 		if err != nil {
+			return err
+		}
+		if seen {
+			answer = httpapi.Answer{Status: rec.Status, Body: rec.Body}
+			return nil
+		}
+		refusal, changed, err := step(tx, &c, orderID)
+		switch {
+		case err != nil:
 			return fmt.Errorf("%s: %w", action, err)
-		}
-		if refusal != nil {
-			return refuse(refusal)
-		}
-		if changed {
+		case refusal != nil:
+			if err := refuse(refusal); err != nil {
+				return err
+			}
+		case changed:
 			if err := s.Events.Append(tx, action, events.Success, corr, fmt.Sprintf("cart %s is %s", cartID, c.Status)); err != nil {
 				return err
 			}
+			fallthrough
+		default:
+			if answer, err = httpapi.JSONAnswer(http.StatusOK, c); err != nil {
+				return err
+			}
 		}
-		answer, err = httpapi.JSONAnswer(http.StatusOK, c)
-		return err
+		return idempotency.Save(tx, scope, key, idempotency.Record{RequestHash: orderID, Status: answer.Status, Body: answer.Body})
 	})
 	if err != nil {
 		httpapi.Internal(w, r, s.Logger, fmt.Errorf("%s %s: %w", action, cartID, err))

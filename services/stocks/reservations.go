@@ -193,7 +193,12 @@ func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// commitReservation marks the stock as sold for good (after the sale, the pivot).
+// scopeCommit keys the first answer of each commit.
+const scopeCommit = "reservation-commit"
+
+// commitReservation marks the stock as sold for good (after the sale, the pivot). Its
+// first answer is stored and repeated, refusals included; a release (its tombstone)
+// refuses it from then on.
 func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
 	id, corr, p := httpapi.PathUUIDAndCorrelation(r, "id")
 	if p != nil {
@@ -202,40 +207,59 @@ func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
 	}
 	var answer httpapi.Answer
 	err := s.DB.Write(r.Context(), func(tx *storage.Tx) error {
+		dead, err := idempotency.Tombstoned(tx, scopeReservation, id)
+		if err != nil {
+			return err
+		}
+		if dead {
+			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id)))
+			return s.Events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
+		}
+		rec, seen, err := idempotency.Lookup(tx, scopeCommit, id)
+		if err != nil {
+			return err
+		}
+		if seen {
+			answer = httpapi.Answer{Status: rec.Status, Body: rec.Body}
+			return nil
+		}
 		res, found, err := loadReservation(r.Context(), tx, id)
 		if err != nil {
 			return err
 		}
 		if !found {
-			dead, err := idempotency.Tombstoned(tx, scopeReservation, id)
-			if err != nil {
-				return err
-			}
-			if !dead {
-				answer = httpapi.ProblemAnswer(httpapi.NotFound("no reservation " + id))
-				return nil
-			}
+			// Not an answer about a reservation: not kept, nothing written.
+			answer = httpapi.ProblemAnswer(httpapi.NotFound("no reservation " + id))
+			return nil
 		}
-		switch {
-		case !found || res.Status == StatusReleased:
-			answer = httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id)))
-			return s.Events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
-		case res.Status == StatusReserved:
-			if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`,
-				StatusCommitted, storage.FormatTime(tx.Now), id); err != nil {
-				return fmt.Errorf("mark reservation committed: %w", err)
-			}
-			res.Status = StatusCommitted
-			if err := s.Events.Append(tx, ActionCommitReservation, events.Success, corr, "committed"); err != nil {
-				return err
-			}
+		if answer, err = s.commit(tx, res, corr); err != nil {
+			return err
 		}
-		answer, err = httpapi.JSONAnswer(http.StatusOK, res)
-		return err
+		return idempotency.Save(tx, scopeCommit, id, idempotency.Record{RequestHash: id, Status: answer.Status, Body: answer.Body})
 	})
 	if err != nil {
 		httpapi.Internal(w, r, s.Logger, fmt.Errorf("commit reservation %s: %w", id, err))
 		return
 	}
 	httpapi.WriteAnswer(w, answer)
+}
+
+// commit answers a commit seen for the first time, from the reservation's state.
+func (s *Service) commit(tx *storage.Tx, res Reservation, corr string) (httpapi.Answer, error) {
+	id := res.ID
+	switch {
+	case res.Status == StatusReleased:
+		return httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id))),
+			s.Events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
+	case res.Status == StatusReserved:
+		if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`,
+			StatusCommitted, storage.FormatTime(tx.Now), id); err != nil {
+			return httpapi.Answer{}, fmt.Errorf("mark reservation committed: %w", err)
+		}
+		res.Status = StatusCommitted
+		if err := s.Events.Append(tx, ActionCommitReservation, events.Success, corr, "committed"); err != nil {
+			return httpapi.Answer{}, err
+		}
+	}
+	return httpapi.JSONAnswer(http.StatusOK, res)
 }
