@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,9 @@ import (
 // fields, or a 400 naming a field; never a panic.
 func FuzzDecodeBytes(f *testing.F) {
 	for _, s := range []string{`{"a":1,"b":"x"}`, `{"a":1}{}`, `[]`, ``, `{"a":1e400}`, `{"c":1}`, `{"a":"1"}`,
-		`{"b":"\ud800"}`, strings.Repeat("[", 20000), `{"a":` + strings.Repeat("[", 10001) + `}`, "\xef\xbb\xbf{}"} {
+		`{"b":"\ud800"}`, strings.Repeat("[", 20000), `{"a":` + strings.Repeat("[", 10001) + `}`, "\xef\xbb\xbf{}",
+		// Strict JSON: names match case-sensitively, a key appears once per object.
+		`{"A":1}`, `{"B":"x"}`, `{"a":1,"a":2}`, `{"b":"x","a":1,"b":"y"}`, `{"a":1,"A":2}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -35,6 +38,23 @@ func FuzzDecodeBytes(f *testing.F) {
 		}
 		if !json.Valid(body) {
 			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		// Accepted: a flat object whose keys are exactly "a" or "b", each at most once.
+		dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			t.Fatalf("accepted %q: %v %v", body, tok, err)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			key, ok := tok.(string)
+			if err != nil || !ok || seen[key] || (key != "a" && key != "b") {
+				t.Fatalf("accepted %q: key %v (%v)", body, tok, err)
+			}
+			seen[key] = true
+			if _, err := dec.Token(); err != nil {
+				t.Fatalf("accepted %q: %v", body, err)
+			}
 		}
 	})
 }

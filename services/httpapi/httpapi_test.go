@@ -159,3 +159,38 @@ func TestParams(t *testing.T) {
 		t.Error("a correlation id with a space was accepted")
 	}
 }
+
+// TestStrictJSON: field names match case-sensitively and a key appears once per object;
+// the problem names the field.
+func TestStrictJSON(t *testing.T) {
+	type line struct {
+		ProductID int64 `json:"productId"`
+		Quantity  int64 `json:"quantity"`
+	}
+	type req struct {
+		StoreID int64          `json:"storeId"`
+		Lines   []line         `json:"lines"`
+		Labels  map[string]int `json:"labels"`
+	}
+	tests := []struct {
+		body, field, rule string
+	}{
+		{`{"storeid":1}`, "storeid", `case-sensitive: "storeId"`},
+		{`{"StoreId":1}`, "StoreId", `case-sensitive: "storeId"`},
+		{`{"lines":[{"productId":1,"Quantity":2}]}`, "Quantity", `case-sensitive: "quantity"`},
+		{`{"storeId":1,"storeId":2}`, "storeId", "duplicated key"},
+		{`{"lines":[{"productId":1,"quantity":2,"quantity":200}]}`, "quantity", "duplicated key"},
+		{`{"labels":{"a":1,"a":2}}`, "a", "duplicated key"},
+	}
+	for _, tc := range tests {
+		var dst req
+		p := DecodeBytes([]byte(tc.body), &dst)
+		if p == nil || p.Status != http.StatusBadRequest || p.Field != tc.field || !strings.Contains(p.Detail, tc.rule) {
+			t.Errorf("%s: problem %+v, want 400 naming %q with %q", tc.body, p, tc.field, tc.rule)
+		}
+	}
+	var ok req
+	if p := DecodeBytes([]byte(`{"storeId":1,"lines":[{"productId":1,"quantity":2},{"productId":1,"quantity":3}],"labels":{"a":1,"b":1}}`), &ok); p != nil {
+		t.Fatalf("a valid body was refused: %+v", p)
+	}
+}
