@@ -4,6 +4,7 @@ package ordersaga
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/kubesaga/kubesaga/internal/participants"
@@ -79,26 +80,49 @@ func Call(ctx context.Context, p Participants, act saga.Action, in Input, out *O
 	}
 }
 
+// wrap names the call in a refusal; a transient error names it already (its Op).
+func wrap(call string, err error) error {
+	var t *participants.TransientError
+	if errors.As(err, &t) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", call, err)
+}
+
 func lockCart(ctx context.Context, p Participants, in Input, out *Output) error {
 	cart, err := p.Carts.Lock(ctx, in.CartID, in.OrderID)
+	if participants.RefusalType(err) == alreadyCompensated {
+		// This order gave the cart back. If it did so because the cart belongs to another
+		// store (and the process died before it recorded that), say so again.
+		if c, getErr := p.Carts.Get(ctx, in.CartID); getErr == nil && c.StoreID != in.StoreID {
+			return storeMismatch(in, c.StoreID)
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("lock cart: %w", err)
+		return wrap("lock cart", err)
 	}
 	if cart.StoreID != in.StoreID {
 		// A refused step is never undone, so give the lock back before refusing.
 		if err := p.Carts.Unlock(ctx, in.CartID, in.OrderID); err != nil {
-			return fmt.Errorf("unlock cart of another store: %w", err)
+			return wrap("unlock cart of another store", err)
 		}
-		return &participants.Refusal{Status: 409, Type: "store-mismatch", Title: "Store mismatch",
-			Detail: fmt.Sprintf("cart %s belongs to store %d, not to spec.storeId %d", in.CartID, cart.StoreID, in.StoreID)}
+		return storeMismatch(in, cart.StoreID)
 	}
 	out.Lines = cart.Lines
 	return nil
 }
 
+// alreadyCompensated is the problem type of a do whose undo already ran.
+const alreadyCompensated = "already-compensated"
+
+func storeMismatch(in Input, cartStore int64) error {
+	return &participants.Refusal{Status: 409, Type: "store-mismatch", Title: "Store mismatch",
+		Detail: fmt.Sprintf("cart %s belongs to store %d, not to spec.storeId %d", in.CartID, cartStore, in.StoreID)}
+}
+
 func unlockCart(ctx context.Context, p Participants, in Input, _ *Output) error {
 	if err := p.Carts.Unlock(ctx, in.CartID, in.OrderID); err != nil {
-		return fmt.Errorf("unlock cart: %w", err)
+		return wrap("unlock cart", err)
 	}
 	return nil
 }
@@ -111,7 +135,7 @@ func cartLines(ctx context.Context, p Participants, in Input, out *Output) ([]pa
 	}
 	cart, err := p.Carts.Get(ctx, in.CartID)
 	if err != nil {
-		return nil, fmt.Errorf("read cart lines: %w", err)
+		return nil, wrap("read cart lines", err)
 	}
 	out.Lines = cart.Lines
 	return cart.Lines, nil
@@ -123,7 +147,7 @@ func reserveStock(ctx context.Context, p Participants, in Input, out *Output) er
 		return err
 	}
 	if _, err := p.Stocks.Reserve(ctx, in.OrderID, in.StoreID, lines); err != nil {
-		return fmt.Errorf("reserve stock: %w", err)
+		return wrap("reserve stock", err)
 	}
 	out.ReservationID = in.OrderID
 	return nil
@@ -131,7 +155,7 @@ func reserveStock(ctx context.Context, p Participants, in Input, out *Output) er
 
 func releaseStock(ctx context.Context, p Participants, in Input, _ *Output) error {
 	if err := p.Stocks.Release(ctx, in.OrderID); err != nil {
-		return fmt.Errorf("release stock: %w", err)
+		return wrap("release stock", err)
 	}
 	return nil
 }
@@ -143,7 +167,7 @@ func createSale(ctx context.Context, p Participants, in Input, out *Output) erro
 	}
 	sale, err := p.Sales.Create(ctx, in.OrderID, in.StoreID, in.OrderID, lines)
 	if err != nil {
-		return fmt.Errorf("create sale: %w", err)
+		return wrap("create sale", err)
 	}
 	out.SaleID, out.Total = sale.ID, sale.Total
 	return nil
@@ -151,21 +175,21 @@ func createSale(ctx context.Context, p Participants, in Input, out *Output) erro
 
 func cancelSale(ctx context.Context, p Participants, in Input, _ *Output) error {
 	if err := p.Sales.Cancel(ctx, in.OrderID); err != nil {
-		return fmt.Errorf("cancel sale: %w", err)
+		return wrap("cancel sale", err)
 	}
 	return nil
 }
 
 func commitReservation(ctx context.Context, p Participants, in Input, _ *Output) error {
 	if _, err := p.Stocks.Commit(ctx, in.OrderID); err != nil {
-		return fmt.Errorf("commit reservation: %w", err)
+		return wrap("commit reservation", err)
 	}
 	return nil
 }
 
 func checkoutCart(ctx context.Context, p Participants, in Input, _ *Output) error {
 	if _, err := p.Carts.Checkout(ctx, in.CartID, in.OrderID); err != nil {
-		return fmt.Errorf("checkout cart: %w", err)
+		return wrap("checkout cart", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 type correlationKey struct{}
@@ -178,26 +179,50 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 		// business. The token file is re-read on every call, so the next attempt may
 		// carry the right token (a Secret reaches pods at different moments during a
 		// rotation). A saga must not fail an order, nor count a compensation as done,
-		// because of a credentials fault; retries run out into Exhausted or Stalled.
+		// because of a credentials fault; before the pivot retries run out into Exhausted,
+		// after it they go on (with the RetryLimitExceeded alarm).
 		const hint = "check that the operator's --token-file and the participant's token file hold the same token"
 		return &TransientError{Op: op, Err: fmt.Errorf("%w (%d): %s", ErrUnauthorized, resp.StatusCode, hint)}
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 &&
 		resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests:
-		var p problem
-		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
+		p := readProblem(resp.Body)
 		if p.Title == "" {
 			p.Title = http.StatusText(resp.StatusCode)
 		}
-		return &Refusal{Status: resp.StatusCode, Type: problemSlug(p.Type), Title: p.Title, Detail: p.Detail}
+		return &Refusal{Status: resp.StatusCode, Type: Cut(problemSlug(p.Type)), Title: Cut(p.Title), Detail: Cut(p.Detail)}
 	default:
-		var p problem
-		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
+		p := readProblem(resp.Body)
 		msg := p.Detail
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		return &TransientError{Op: op, Err: fmt.Errorf("%d %s", resp.StatusCode, msg)}
+		return &TransientError{Op: op, Err: fmt.Errorf("%d %s", resp.StatusCode, Cut(msg))}
 	}
+}
+
+// readProblem decodes a problem document of up to 1 MiB (a longer or broken one reads as
+// empty): its text is cut before use, so a large one costs nothing downstream.
+func readProblem(body io.Reader) problem {
+	var p problem
+	_ = json.NewDecoder(io.LimitReader(body, 1<<20)).Decode(&p)
+	return p
+}
+
+// MaxText bounds a participant's text (a problem's detail, an error message) kept by the
+// operator: it goes into an Order's status several times (lastError, steps[], conditions,
+// history) and into Events, and an Order's size is bounded by the API server.
+const MaxText = 1024
+
+// Cut returns s, or its first MaxText bytes (on a rune boundary) marked as cut.
+func Cut(s string) string {
+	if len(s) <= MaxText {
+		return s
+	}
+	n := MaxText
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s… [cut: %d bytes in all]", s[:n], len(s))
 }
 
 // IsTransient reports whether err is worth retrying: a fault that may heal (a 5xx, a
