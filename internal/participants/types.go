@@ -29,7 +29,8 @@ type Reservation struct {
 type Stock struct {
 	StoreID   int64 `json:"storeId"`
 	ProductID int64 `json:"productId"`
-	Quantity  int64 `json:"quantity"`
+	Quantity  int64 `json:"quantity"` // available: on hand minus what reservations hold
+	OnHand    int64 `json:"onHand"`   // what SetStock set, less what was sold
 }
 
 // Sale is a sale as the sales service shows it.

@@ -1,8 +1,6 @@
 package stocks
 
 import (
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -80,14 +78,11 @@ func (s *Service) putReservation(w http.ResponseWriter, r *http.Request) {
 // no other reservation can take the stock between the check and the update.
 func (s *Service) reserve(tx *storage.Tx, id, corr string, spec reservationSpec) (httpapi.Answer, error) {
 	for _, l := range spec.Lines {
-		var available int64
-		err := tx.QueryRow(`SELECT quantity FROM stock_levels WHERE store_id = ? AND product_id = ?`,
-			spec.StoreID, l.ProductID).Scan(&available)
-		if errors.Is(err, sql.ErrNoRows) {
-			available = 0 // an unknown product simply has no stock
-		} else if err != nil {
-			return httpapi.Answer{}, fmt.Errorf("read stock of product %d: %w", l.ProductID, err)
+		level, _, err := readLevel(tx, spec.StoreID, l.ProductID) // an unknown product simply has no stock
+		if err != nil {
+			return httpapi.Answer{}, err
 		}
+		available := level.Quantity
 		if available < l.Quantity {
 			detail := fmt.Sprintf("product %d in store %d: %d requested, %d available", l.ProductID, spec.StoreID, l.Quantity, available)
 			p := httpapi.NewProblem(http.StatusConflict, httpapi.SlugInsufficientStock, "Insufficient stock", detail)
@@ -105,9 +100,9 @@ func (s *Service) reserve(tx *storage.Tx, id, corr string, spec reservationSpec)
 	}
 	var units int64
 	for i, l := range spec.Lines {
-		if _, err := tx.Exec(`UPDATE stock_levels SET quantity = quantity - ?, updated_at = ? WHERE store_id = ? AND product_id = ?`,
+		if _, err := tx.Exec(`UPDATE stock_levels SET held = held + ?, updated_at = ? WHERE store_id = ? AND product_id = ?`,
 			l.Quantity, now, spec.StoreID, l.ProductID); err != nil {
-			return httpapi.Answer{}, fmt.Errorf("take stock of product %d: %w", l.ProductID, err)
+			return httpapi.Answer{}, fmt.Errorf("hold stock of product %d: %w", l.ProductID, err)
 		}
 		if _, err := tx.Exec(`INSERT INTO reservation_lines (reservation_id, line_no, product_id, quantity) VALUES (?, ?, ?, ?)`,
 			id, i, l.ProductID, l.Quantity); err != nil {
@@ -171,11 +166,14 @@ func (s *Service) deleteReservation(w http.ResponseWriter, r *http.Request) {
 		now := storage.FormatTime(tx.Now)
 		var units int64
 		for _, l := range res.Lines {
-			// Upsert: the stock row exists (the reservation took from it), but
-			// giving stock back must never fail because of how it is stored.
-			if _, err := tx.Exec(`INSERT INTO stock_levels (store_id, product_id, quantity, updated_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity, updated_at = excluded.updated_at`,
-				res.StoreID, l.ProductID, l.Quantity, now); err != nil {
+			// A RESERVED reservation only stops holding its units: the units on hand never
+			// changed, so nothing is created (even if the count was set meanwhile). A
+			// COMMITTED one gives back units that were taken off the shelf (the sale is undone).
+			stmt := `UPDATE stock_levels SET held = MAX(held - ?, 0), updated_at = ? WHERE store_id = ? AND product_id = ?`
+			if res.Status == StatusCommitted {
+				stmt = `UPDATE stock_levels SET quantity = quantity + ?, updated_at = ? WHERE store_id = ? AND product_id = ?`
+			}
+			if _, err := tx.Exec(stmt, l.Quantity, now, res.StoreID, l.ProductID); err != nil {
 				return fmt.Errorf("restore stock of product %d: %w", l.ProductID, err)
 			}
 			units += l.Quantity
@@ -252,9 +250,17 @@ func (s *Service) commit(tx *storage.Tx, res Reservation, corr string) (httpapi.
 		return httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id))),
 			s.Events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
 	case res.Status == StatusReserved:
-		if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`,
-			StatusCommitted, storage.FormatTime(tx.Now), id); err != nil {
+		now := storage.FormatTime(tx.Now)
+		if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`, StatusCommitted, now, id); err != nil {
 			return httpapi.Answer{}, fmt.Errorf("mark reservation committed: %w", err)
+		}
+		for _, l := range res.Lines {
+			// Sold: the units leave the shelf and are no longer held. On hand may have been
+			// set below what was held; it never goes below zero.
+			if _, err := tx.Exec(`UPDATE stock_levels SET quantity = MAX(quantity - ?, 0), held = MAX(held - ?, 0), updated_at = ?
+				WHERE store_id = ? AND product_id = ?`, l.Quantity, l.Quantity, now, res.StoreID, l.ProductID); err != nil {
+				return httpapi.Answer{}, fmt.Errorf("take sold stock of product %d: %w", l.ProductID, err)
+			}
 		}
 		res.Status = StatusCommitted
 		if err := s.Events.Append(tx, ActionCommitReservation, events.Success, corr, "committed"); err != nil {

@@ -51,7 +51,7 @@ func TestStockLevels(t *testing.T) {
 	c.Do("GET", "/api/stocks/101/501", nil).ExpectProblem(t, 404, httpapi.SlugNotFound)
 	var l StockLevel
 	c.Do("PUT", "/api/stocks/101/501", map[string]any{"quantity": 15}).Expect(t, 200, &l)
-	if l != (StockLevel{StoreID: 101, ProductID: 501, Quantity: 15}) {
+	if l != (StockLevel{StoreID: 101, ProductID: 501, Quantity: 15, OnHand: 15}) {
 		t.Fatalf("put = %+v", l)
 	}
 	setStock(t, c, 101, 501, 0) // zero is a valid level
@@ -369,4 +369,42 @@ func TestOpenFailsOnUnusablePath(t *testing.T) {
 	if _, err := Open(filepath.Join(file, "below-a-file.db"), nil); err == nil {
 		t.Fatal("want an error when the parent is a file")
 	}
+}
+
+// TestStockLevelsMeanOneThing: PUT sets the units on hand; available (quantity) is on hand
+// minus what open reservations hold; a release never creates units, even when the count
+// was set while units were held; a commit takes the units off the shelf.
+func TestStockLevelsMeanOneThing(t *testing.T) {
+	c := newService(t)
+	level := func() StockLevel {
+		var l StockLevel
+		c.Do("GET", "/api/stocks/101/501", nil).Expect(t, 200, &l)
+		return l
+	}
+	want := func(step string, available, onHand int64) {
+		t.Helper()
+		if l := level(); l.Quantity != available || l.OnHand != onHand {
+			t.Fatalf("%s: available %d, on hand %d; want %d and %d", step, l.Quantity, l.OnHand, available, onHand)
+		}
+	}
+	setStock(t, c, 101, 501, 5)
+	a, b := uuid.NewString(), uuid.NewString()
+	c.Do("PUT", "/api/reservations/"+a, reservationBody(101, 501, 5)).Expect(t, 201, nil)
+	want("5 reserved", 0, 5)
+
+	// An inventory count says 5 are on the shelf: the 5 held are among them.
+	setStock(t, c, 101, 501, 5)
+	want("count of 5 while 5 are held", 0, 5)
+	c.Do("DELETE", "/api/reservations/"+a, nil).Expect(t, 204, nil)
+	want("release", 5, 5) // not 10: releasing creates nothing
+
+	c.Do("PUT", "/api/reservations/"+b, reservationBody(101, 501, 3)).Expect(t, 201, nil)
+	want("3 reserved", 2, 5)
+	setStock(t, c, 101, 501, 1) // fewer on the shelf than held: nothing is available
+	want("count below what is held", 0, 1)
+	c.Do("POST", "/api/reservations/"+b+"/commit", nil).Expect(t, 200, nil)
+	want("commit", 0, 0)
+	setStock(t, c, 101, 501, 10)
+	c.Do("DELETE", "/api/reservations/"+b, nil).Expect(t, 204, nil)
+	want("release of a committed reservation returns its units", 13, 13)
 }
