@@ -5,7 +5,7 @@ import "time"
 // MustCheckpoint reports whether the caller must persist st before it performs the next
 // action, given saved, the state it last persisted (e.g. the status it loaded).
 //
-// A reconcile pass may run several calls and write status once (DESIGN.md §4); a crash
+// A reconcile pass may run several calls and write status once (docs/architecture.md, "Why it is safe to repeat anything"); a crash
 // then restarts from saved and repeats the calls, which participants answer as before.
 // That is only safe while a restart from saved cannot decide differently from st:
 //   - st compensates but saved does not: an exhausted step (transient faults are not

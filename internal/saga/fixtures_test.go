@@ -7,7 +7,7 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// orderDef is the order saga of DESIGN.md §4.
+// orderDef is the order saga (docs/architecture.md, "The order saga").
 func orderDef() Definition {
 	return Definition{
 		Steps: []Step{
