@@ -8,19 +8,9 @@ import (
 	"github.com/kubesaga/kubesaga/internal/saga"
 )
 
-// Condition reasons (CamelCase, per the API conventions).
-const (
-	ReasonPending      = "Pending"
-	ReasonRunning      = "Running"
-	ReasonCompleted    = "Completed"
-	ReasonCompensating = "Compensating"
-	ReasonCompensated  = "Compensated"
-	ReasonNotStalled   = "NotStalled"
-	ReasonWaiting      = "WaitingToRetry"
-)
-
-// setConditions derives every condition from the engine's view of the saga, so that a
-// status is a function of the recorded steps, never of the path that led there.
+// setConditions derives every condition, and from them the phase, from the engine's view
+// of the saga, so that a status is a function of the recorded steps, never of the path
+// that led there.
 func setConditions(o *sagav1.Order, sum saga.Summary, act saga.Action) {
 	gen := o.Generation
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
@@ -30,38 +20,49 @@ func setConditions(o *sagav1.Order, sum saga.Summary, act saga.Action) {
 	}
 	switch {
 	case act.Type == saga.ActFinish && act.Result == saga.ResultSucceeded:
-		set(sagav1.ConditionSucceeded, metav1.ConditionTrue, ReasonCompleted, "every step is done")
-		set(sagav1.ConditionCompensated, metav1.ConditionFalse, ReasonCompleted, "nothing to compensate")
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, ReasonCompleted, "the saga is finished")
+		set(sagav1.ConditionSucceeded, metav1.ConditionTrue, sagav1.ReasonCompleted, "every step is done")
+		set(sagav1.ConditionCompensated, metav1.ConditionFalse, sagav1.ReasonCompleted, "nothing to compensate")
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonCompleted, "the saga is finished")
 	case act.Type == saga.ActFinish:
-		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, ReasonCompensated), sum.LastError)
-		set(sagav1.ConditionCompensated, metav1.ConditionTrue, ReasonCompensated, "every done step was undone")
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, ReasonCompensated, "the saga is finished")
+		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, sagav1.ReasonCompensated), sum.LastError)
+		set(sagav1.ConditionCompensated, metav1.ConditionTrue, sagav1.ReasonCompensated, "every done step was undone")
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonCompensated, "the saga is finished")
 	case sum.Compensating:
-		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, ReasonCompensating), sum.LastError)
-		set(sagav1.ConditionCompensated, metav1.ConditionFalse, ReasonCompensating, "undoing the done steps, newest first")
-		set(sagav1.ConditionProgressing, metav1.ConditionTrue, ReasonCompensating, "compensating")
+		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, sagav1.ReasonCompensating), sum.LastError)
+		set(sagav1.ConditionCompensated, metav1.ConditionFalse, sagav1.ReasonCompensating, "undoing the done steps, newest first")
+		set(sagav1.ConditionProgressing, metav1.ConditionTrue, progressingReason(sum, act, sagav1.ReasonCompensating), "compensating")
 	default:
-		reason := ReasonRunning
-		if act.Type == saga.ActWait {
-			reason = ReasonWaiting
-		}
+		reason := progressingReason(sum, act, sagav1.ReasonRunning)
 		set(sagav1.ConditionSucceeded, metav1.ConditionUnknown, reason, "the saga is running")
 		set(sagav1.ConditionCompensated, metav1.ConditionFalse, reason, "nothing compensated")
 		set(sagav1.ConditionProgressing, metav1.ConditionTrue, reason, "the saga is running")
 	}
 	if act.Type == saga.ActStall {
-		set(sagav1.ConditionStalled, metav1.ConditionTrue, reasonOr(act.Reason, "Stalled"),
+		set(sagav1.ConditionStalled, metav1.ConditionTrue, reasonOr(act.Reason, sagav1.ReasonStalled),
 			"a person must act, then annotate the Order with "+sagav1.RetryAnnotation+": "+sum.LastError)
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, "Stalled", "waiting for a person")
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonStalled, "waiting for a person")
 	} else {
-		set(sagav1.ConditionStalled, metav1.ConditionFalse, ReasonNotStalled, "")
+		set(sagav1.ConditionStalled, metav1.ConditionFalse, sagav1.ReasonNotStalled, "")
 	}
-	o.Status.Phase = phaseOf(o.Status.Conditions, len(o.Status.Steps) > 0)
+	o.Status.Phase = phaseOf(o.Status.Conditions, sum.Started)
 }
 
-// phaseOf computes the display phase from the conditions, which are the truth.
+// progressingReason tells a saga that works from one that waits, and one that waits
+// longer than its attempt limit allowed for (an alert-worthy outage) from both.
+func progressingReason(sum saga.Summary, act saga.Action, working string) string {
+	switch {
+	case sum.PastAttemptLimit:
+		return sagav1.ReasonRetryLimitExceeded
+	case act.Type == saga.ActWait:
+		return sagav1.ReasonWaitingToRetry
+	}
+	return working
+}
+
+// phaseOf computes the display phase from the conditions, which are the truth; started
+// says whether any step was attempted (a saga that did not start yet is Pending).
 func phaseOf(conds []metav1.Condition, started bool) sagav1.OrderPhase {
+	compensated := meta.FindStatusCondition(conds, sagav1.ConditionCompensated)
 	switch {
 	case meta.IsStatusConditionTrue(conds, sagav1.ConditionStalled):
 		return sagav1.PhaseStalled
@@ -69,8 +70,7 @@ func phaseOf(conds []metav1.Condition, started bool) sagav1.OrderPhase {
 		return sagav1.PhaseSucceeded
 	case meta.IsStatusConditionTrue(conds, sagav1.ConditionCompensated):
 		return sagav1.PhaseFailed
-	case meta.FindStatusCondition(conds, sagav1.ConditionCompensated) != nil &&
-		meta.FindStatusCondition(conds, sagav1.ConditionCompensated).Reason == ReasonCompensating:
+	case compensated != nil && compensated.Reason == sagav1.ReasonCompensating:
 		return sagav1.PhaseCompensating
 	case started:
 		return sagav1.PhaseRunning

@@ -59,6 +59,21 @@ type orderScope struct {
 	retried bool        // the retry annotation was taken
 	result  ctrl.Result
 	log     logr.Logger
+	// effects are the Events and metric counts of what the pass did, kept until the status
+	// that records it is written: a pass whose write fails (a conflict) is repeated, and
+	// must not count or tell anything twice.
+	effects []func()
+}
+
+// effect queues f until the next successful status write.
+func (s *orderScope) effect(f func()) { s.effects = append(s.effects, f) }
+
+// flush runs the queued effects: their status is written.
+func (s *orderScope) flush() {
+	for _, f := range s.effects {
+		f()
+	}
+	s.effects = nil
 }
 
 // +kubebuilder:rbac:groups=saga.kubesaga.io,resources=orders,verbs=get;list;watch;patch
@@ -72,6 +87,10 @@ type orderScope struct {
 func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	order := &sagav1.Order{}
 	if err := r.Get(ctx, req.NamespacedName, order); err != nil {
+		if apierrors.IsNotFound(err) {
+			// Gone, perhaps with its finalizer removed by hand: nothing will report it again.
+			r.Metrics.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	log := logf.FromContext(ctx).WithValues("uid", order.UID)
@@ -140,17 +159,15 @@ func (r *OrderReconciler) runSaga(ctx context.Context, s *orderScope) error {
 	now := r.now()
 	if len(o.Status.Conditions) == 0 {
 		o.Status.StartedAt = &metav1.Time{Time: now}
-		appendHistory(o, "ORDER_CREATED", now, "")
-		r.Metrics.Started.Inc() // no Event: starting has no side effect, and Events cost API writes
+		appendHistory(o, sagav1.HistoryOrderCreated, now, "")
+		s.effect(r.Metrics.Started.Inc) // no Event: starting has no side effect, and Events cost API writes
 	}
-	if !o.DeletionTimestamp.IsZero() && !s.finishedNeedsNothing() {
-		s.state.Abort = true
-	}
+	s.state.Abort = abortOnDeletion(o, s.def, s.state, s.finishedNeedsNothing())
 	if _, ok := o.Annotations[sagav1.RetryAnnotation]; ok {
 		s.state = saga.Retry(s.def, s.state, now)
 		s.retried = true
-		appendHistory(o, "RETRY_REQUESTED", now, "")
-		r.event(o, corev1.EventTypeNormal, "RetryRequested", "Retry", "retry requested by annotation %s", sagav1.RetryAnnotation)
+		appendHistory(o, sagav1.HistoryRetryRequested, now, "")
+		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonRetryRequested, "Retry", "retry requested by annotation %s", sagav1.RetryAnnotation)
 	}
 
 	in := ordersaga.Input{OrderID: string(o.UID), CartID: o.Spec.CartID, StoreID: o.Spec.StoreID}
@@ -199,48 +216,73 @@ func (r *OrderReconciler) call(ctx context.Context, s *orderScope, in ordersaga.
 	switch {
 	case err == nil:
 		return saga.Outcome{Class: saga.Success}, took
+	case s.action.Type == saga.ActUndo && participants.RefusalType(err) == alreadyCompensated:
+		// The undo already ran: what it had to achieve holds.
+		return saga.Outcome{Class: saga.Success}, took
 	case participants.IsRefusal(err):
-		return saga.Outcome{Class: saga.Refusal, Err: err.Error()}, took
+		return saga.Outcome{Class: saga.Refusal, Err: participants.Cut(err.Error())}, took
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return saga.Outcome{Class: saga.Transient, Err: fmt.Sprintf("%s: no answer within %s", s.action.Name, r.StepTimeout)}, took
 	default:
-		return saga.Outcome{Class: saga.Transient, Err: err.Error()}, took
+		// Cut: the text goes into the status several times and into Events.
+		return saga.Outcome{Class: saga.Transient, Err: participants.Cut(err.Error())}, took
 	}
 }
+
+// alreadyCompensated is the problem type of a call whose undo already ran.
+const alreadyCompensated = "already-compensated"
 
 // observeCall records one call in history, Events, metrics and logs.
 func (r *OrderReconciler) observeCall(s *orderScope, out saga.Outcome, took time.Duration, now time.Time) {
 	o, act := s.order, s.action
 	step := s.def.Steps[act.Step]
 	after := s.state.Steps[act.Step]
-	action := "do"
+	action, attempts, limit := "do", after.Attempts, s.def.Policy.MaxAttempts
 	if act.Type == saga.ActUndo {
-		action = "undo"
-		r.Metrics.Compensations.WithLabelValues(step.Name, string(out.Class)).Inc()
+		action, attempts, limit = "undo", after.UndoAttempts, s.def.Policy.CompensationMaxAttempts
+		s.effect(r.Metrics.Compensations.WithLabelValues(step.Name, string(out.Class)).Inc)
 	}
-	r.Metrics.StepDuration.WithLabelValues(step.Name, action, string(out.Class)).Observe(took.Seconds())
+	s.effect(func() { r.Metrics.StepDuration.WithLabelValues(step.Name, action, string(out.Class)).Observe(took.Seconds()) })
 	s.log.V(1).Info("participant call", "call", act.Name, "outcome", out.Class, "took", took, "error", out.Err)
 
 	switch {
 	case out.Class == saga.Success && act.Type == saga.ActDo:
 		appendHistory(o, step.DoneEvent, now, "")
-		r.event(o, corev1.EventTypeNormal, reasonOf(step.DoneEvent), act.Name, "%s done", act.Name)
+		r.event(s, corev1.EventTypeNormal, reasonOf(step.DoneEvent), act.Name, "%s done", act.Name)
 	case out.Class == saga.Success:
 		appendHistory(o, step.UndoneEvent, now, "")
-		r.event(o, corev1.EventTypeNormal, reasonOf(step.UndoneEvent), act.Name, "%s done (compensating %s)", act.Name, step.Name)
-	case act.Type == saga.ActUndo:
-		appendHistory(o, "COMPENSATION_RETRYING", now, out.Err)
-		r.event(o, corev1.EventTypeWarning, "CompensationRetrying", act.Name, "%s failed (attempt %d): %s",
-			act.Name, after.UndoAttempts, out.Err)
+		r.event(s, corev1.EventTypeNormal, reasonOf(step.UndoneEvent), act.Name, "%s done (compensating %s)", act.Name, step.Name)
+	case after.Status == saga.StepCompensating:
+		appendHistory(o, sagav1.HistoryCompensationRetrying, now, retryNote(act.Name, attempts, out.Err))
+		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonCompensationRetrying, act.Name, "%s failed (attempt %d), retrying at %s: %s",
+			act.Name, attempts, after.NextRetryAt.UTC().Format(time.RFC3339), out.Err)
 	case after.Status == saga.StepRetrying:
-		appendHistory(o, "STEP_RETRYING", now, out.Err)
-		r.event(o, corev1.EventTypeWarning, "StepRetrying", act.Name, "%s failed (attempt %d), retrying at %s: %s",
-			act.Name, after.Attempts, after.NextRetryAt.UTC().Format(time.RFC3339), out.Err)
+		appendHistory(o, sagav1.HistoryStepRetrying, now, retryNote(act.Name, attempts, out.Err))
+		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonStepRetrying, act.Name, "%s failed (attempt %d), retrying at %s: %s",
+			act.Name, attempts, after.NextRetryAt.UTC().Format(time.RFC3339), out.Err)
 	default:
-		appendHistory(o, "STEP_FAILED", now, out.Err)
-		r.event(o, corev1.EventTypeWarning, "StepFailed", act.Name, "%s failed after %d attempt(s): %s",
-			act.Name, after.Attempts, out.Err)
+		appendHistory(o, sagav1.HistoryStepFailed, now, out.Err)
+		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonStepFailed, act.Name, "%s failed after %d attempt(s): %s",
+			act.Name, attempts, out.Err)
 	}
+
+	// Past the attempt limit a step after the pivot, or an undo, keeps retrying (the saga
+	// only goes forward, and an undo must happen): say so once, and once more when it heals.
+	switch {
+	case out.Class == saga.Transient && attempts == limit && (after.Status == saga.StepRetrying || after.Status == saga.StepCompensating):
+		appendHistory(o, sagav1.HistoryRetryLimitExceeded, now, retryNote(act.Name, attempts, out.Err))
+		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonRetryLimitExceeded, act.Name,
+			"%s failed %d times, the limit; it keeps retrying at most every %s until it succeeds: %s",
+			act.Name, attempts, s.def.Policy.BackoffMax, out.Err)
+	case out.Class == saga.Success && attempts > limit:
+		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonStepRecovered, act.Name, "%s succeeded after %d attempts", act.Name, attempts)
+	}
+}
+
+// retryNote is the history message of a failed attempt; it starts with the call's name so
+// that consecutive retries of one call fold into one entry (see appendHistory).
+func retryNote(call string, attempt int, err string) string {
+	return fmt.Sprintf("%s attempt %d: %s", call, attempt, err)
 }
 
 // observeDecision turns the engine's last decision into conditions, requeue, and the
@@ -257,44 +299,48 @@ func (r *OrderReconciler) observeDecision(s *orderScope, now time.Time) {
 	o.Status.CurrentStep = ""
 	switch act.Type {
 	case saga.ActWait:
-		o.Status.NextRetryAt = metaTime(act.Until)
+		// The step's own retry time; the pass wakes up earlier when the deadline comes first.
+		o.Status.NextRetryAt = metaTime(s.state.Steps[act.Step].NextRetryAt)
 		o.Status.CurrentStep = s.def.Steps[act.Step].Name
 		s.result = ctrl.Result{RequeueAfter: max(act.Until.Sub(now), time.Millisecond)}
 	case saga.ActDo, saga.ActUndo, saga.ActStall:
 		o.Status.CurrentStep = s.def.Steps[act.Step].Name
 	}
 	storeSagaState(s.state, s.out, o)
-	r.Metrics.SetStalled(o.UID, act.Type == saga.ActStall)
+	key := client.ObjectKeyFromObject(o)
+	r.Metrics.SetStalled(key, act.Type == saga.ActStall)
+	r.Metrics.SetPastLimit(key, sum.PastAttemptLimit)
 
 	if o.Status.Phase == wasPhase {
 		return
 	}
 	switch o.Status.Phase {
 	case sagav1.PhaseSucceeded:
-		appendHistory(o, "COMPLETED", now, "")
-		r.Metrics.Completed.Inc()
-		r.Metrics.SagaDuration.WithLabelValues("succeeded").Observe(now.Sub(o.CreationTimestamp.Time).Seconds())
-		r.event(o, corev1.EventTypeNormal, "Completed", "Complete", "saga completed: sale %s, total %s", o.Status.SaleID, o.Status.Total)
+		o.Status.CompletedAt = metaTime(now)
+		appendHistory(o, sagav1.HistoryCompleted, now, "")
+		s.effect(r.Metrics.Completed.Inc)
+		s.effect(func() {
+			r.Metrics.SagaDuration.WithLabelValues("succeeded").Observe(now.Sub(o.CreationTimestamp.Time).Seconds())
+		})
+		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonCompleted, "Complete", "saga completed: sale %s, total %s", o.Status.SaleID, o.Status.Total)
 	case sagav1.PhaseFailed:
-		appendHistory(o, "COMPENSATED", now, sum.LastError)
-		r.Metrics.Failed.WithLabelValues(failedStep(s.def, s.state, act)).Inc()
-		r.Metrics.SagaDuration.WithLabelValues("compensated").Observe(now.Sub(o.CreationTimestamp.Time).Seconds())
-		r.event(o, corev1.EventTypeNormal, "Compensated", "Compensate", "every done step was undone (%s)", act.Reason)
-	case sagav1.PhaseStalled:
-		appendHistory(o, "STALLED", now, sum.LastError)
-		r.event(o, corev1.EventTypeWarning, "Stalled", "Stall",
-			"%s cannot succeed: fix the cause, then annotate the Order with %s (%s)", o.Status.CurrentStep, sagav1.RetryAnnotation, sum.LastError)
-	}
-}
-
-// failedStep names the step that made the saga fail, for the failure metric.
-func failedStep(def saga.Definition, st saga.State, act saga.Action) string {
-	for i, s := range st.Steps {
-		if s.Status == saga.StepRefused || s.Status == saga.StepExhausted {
-			return def.Steps[i].Name
+		appendHistory(o, sagav1.HistoryCompensated, now, sum.LastError)
+		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonCompensated, "Compensate", "every done step was undone (%s)", act.Reason)
+		if o.Status.CompletedAt != nil {
+			break // a completed saga undone on deletion (policy Compensate) did not fail
 		}
+		appendHistory(o, sagav1.HistoryFailed, now, sum.LastError)
+		failed := failedStep(s.def, s.state)
+		s.effect(r.Metrics.Failed.WithLabelValues(failed, act.Reason).Inc)
+		s.effect(func() {
+			r.Metrics.SagaDuration.WithLabelValues("compensated").Observe(now.Sub(o.CreationTimestamp.Time).Seconds())
+		})
+	case sagav1.PhaseStalled:
+		appendHistory(o, sagav1.HistoryStalled, now, sum.LastError)
+		// act.Name is the call that cannot succeed: the undo, when compensation stalled.
+		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonStalled, "Stall",
+			"%s cannot succeed: fix the cause, then annotate the Order with %s (%s)", act.Name, sagav1.RetryAnnotation, sum.LastError)
 	}
-	return act.Reason
 }
 
 // checkpoint writes the status mid-pass and goes on from the written version.
@@ -308,14 +354,16 @@ func (r *OrderReconciler) checkpoint(ctx context.Context, s *orderScope, now tim
 	return nil
 }
 
+// patchStatus writes the status when it changed, then lets the effects of what it records
+// happen (Events, metric counts): never before, so a failed write counts nothing.
 func (r *OrderReconciler) patchStatus(ctx context.Context, s *orderScope) error {
-	if equality.Semantic.DeepEqual(s.before.Status, s.order.Status) {
-		return nil
+	if !equality.Semantic.DeepEqual(s.before.Status, s.order.Status) {
+		patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
+		if err := r.Status().Patch(ctx, s.order, patch); err != nil {
+			return fmt.Errorf("write status: %w", err)
+		}
 	}
-	patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
-	if err := r.Status().Patch(ctx, s.order, patch); err != nil {
-		return fmt.Errorf("write status: %w", err)
-	}
+	s.flush()
 	return nil
 }
 
@@ -347,7 +395,7 @@ func (r *OrderReconciler) releaseFinalizer(ctx context.Context, s *orderScope) e
 		return client.IgnoreNotFound(fmt.Errorf("remove finalizer: %w", err))
 	}
 	if !o.DeletionTimestamp.IsZero() {
-		r.Metrics.SetStalled(o.UID, false)
+		r.Metrics.Forget(client.ObjectKeyFromObject(o))
 	}
 	return nil
 }
@@ -359,19 +407,37 @@ func (r *OrderReconciler) now() time.Time {
 	return time.Now()
 }
 
-func (r *OrderReconciler) event(o *sagav1.Order, typ, reason, action, note string, args ...any) {
-	if r.Recorder != nil {
-		r.Recorder.Eventf(o, nil, typ, reason, action, note, args...)
+// event queues a Kubernetes Event about the Order until its status is written.
+func (r *OrderReconciler) event(s *orderScope, typ, reason, action, note string, args ...any) {
+	if r.Recorder == nil {
+		return
 	}
+	o := s.order
+	s.effect(func() { r.Recorder.Eventf(o, nil, typ, reason, action, note, args...) })
 }
 
-// appendHistory adds a saga event and keeps only the newest MaxHistory entries.
+// appendHistory adds a saga event and keeps only the newest MaxHistory entries. A retry
+// of the same call as the last entry replaces it (the message counts the attempts), so
+// that a long outage after the pivot does not push the saga's story out of the history.
 func appendHistory(o *sagav1.Order, event string, at time.Time, msg string) {
 	entry := sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg}
+	if n := len(o.Status.History); n > 0 && sameRetry(o.Status.History[n-1], entry) {
+		o.Status.History[n-1] = entry
+		return
+	}
 	o.Status.History = append(o.Status.History, entry)
 	if n := len(o.Status.History); n > sagav1.MaxHistory {
 		o.Status.History = append(o.Status.History[:0:0], o.Status.History[n-sagav1.MaxHistory:]...)
 	}
+}
+
+// sameRetry reports whether two history entries are retries of the same call.
+func sameRetry(last, next sagav1.HistoryEntry) bool {
+	if last.Event != next.Event || (next.Event != sagav1.HistoryStepRetrying && next.Event != sagav1.HistoryCompensationRetrying) {
+		return false
+	}
+	call, _, ok := strings.Cut(next.Message, " ")
+	return ok && strings.HasPrefix(last.Message, call+" ")
 }
 
 // reasonOf turns a history event such as CART_LOCKED into an Event reason: CartLocked.

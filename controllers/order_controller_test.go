@@ -102,7 +102,7 @@ var _ = Describe("Order saga", func() {
 		Expect(step(got, "ReserveStock").Attempts).To(Equal(int32(1)), "a refusal is final: no retry")
 		Expect(step(got, "LockCart").State).To(Equal("Compensated"))
 		Expect(step(got, "CreateSale").Attempts).To(BeZero())
-		Expect(historyEvents(got)).To(Equal([]string{"ORDER_CREATED", "CART_LOCKED", "STEP_FAILED", "CART_UNLOCKED", "COMPENSATED"}))
+		Expect(historyEvents(got)).To(Equal([]string{"ORDER_CREATED", "CART_LOCKED", "STEP_FAILED", "CART_UNLOCKED", "COMPENSATED", "FAILED"}))
 
 		Expect(cartStatus(cart)).To(Equal("OPEN"))
 		Expect(stockOf(store, product)).To(Equal(int64(1)))
@@ -220,7 +220,7 @@ var _ = Describe("Order saga", func() {
 		Expect(salesOf(got)).To(BeEmpty())
 	})
 
-	It("stalls when a compensation cannot succeed, and finishes it on the retry annotation", func() {
+	It("retries a compensation that fails transiently, stalls one that is refused, and finishes it on the retry annotation", func() {
 		product := newProduct(store, 5)
 		cart := newCart(store, product, 2, "5.00")
 		// The sale is refused (its id was already compensated), so the saga must release
@@ -233,15 +233,29 @@ var _ = Describe("Order saga", func() {
 		stocksSvc.FailWith("DELETE /api/reservations/", http.StatusServiceUnavailable)
 		stocksSvc.Start()
 
+		// A transient failure of an undo is retried past the limit; it never stalls.
+		limit := int32(testOptions().CompensationMaxAttempts)
+		Eventually(func(g Gomega) {
+			got := fetch(o)
+			g.Expect(step(got, "ReserveStock").CompensationAttempts).To(BeNumerically(">", limit))
+			g.Expect(step(got, "ReserveStock").State).To(Equal("Compensating"))
+			g.Expect(got.Status.Phase).To(Equal(sagav1.PhaseCompensating))
+		}).WithTimeout(40 * time.Second).Should(Succeed())
+		Eventually(func() []string { return eventReasons(o, corev1.EventTypeWarning) }).Should(ContainElement("RetryLimitExceeded"))
+
+		// A refusal no retry can fix stalls at once.
+		stocksSvc.FailWith("DELETE /api/reservations/", http.StatusUnprocessableEntity)
 		got := waitForPhase(o, sagav1.PhaseStalled, 30*time.Second)
 		Expect(condition(got, sagav1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
-		Expect(condition(got, sagav1.ConditionStalled).Reason).To(Equal("CompensationExhausted"))
+		Expect(condition(got, sagav1.ConditionStalled).Reason).To(Equal("CompensationRefused"))
 		Expect(step(got, "ReserveStock").State).To(Equal("Stalled"))
 		Expect(step(got, "CreateSale").State).To(Equal("Refused"))
 		Expect(stockOf(store, product)).To(Equal(int64(3)), "the reservation still holds the stock")
-		Eventually(func() []string { return eventReasons(got, corev1.EventTypeWarning) }).Should(ContainElement("Stalled"))
+		Eventually(func() []string { return eventNotes(got, "Stalled") }).
+			Should(ContainElement(HavePrefix("ReleaseStock cannot succeed")), "the Stalled Event names the undo")
+		stalledAt := step(got, "ReserveStock").CompensationAttempts
 		Consistently(func() int32 { return step(fetch(o), "ReserveStock").CompensationAttempts }).
-			WithTimeout(time.Second).Should(Equal(int32(testOptions().CompensationMaxAttempts)), "a stalled saga never loops")
+			WithTimeout(time.Second).Should(Equal(stalledAt), "a stalled saga never loops")
 
 		stocksSvc.Heal()
 		retry := fetch(o)
@@ -297,7 +311,7 @@ var _ = Describe("Order saga", func() {
 			byName[f.GetName()] = f
 		}
 		for _, name := range []string{"kubesaga_sagas_started_total", "kubesaga_sagas_completed_total",
-			"kubesaga_sagas_failed_total", "kubesaga_compensations_total", "kubesaga_sagas_stalled",
+			"kubesaga_sagas_failed_total", "kubesaga_compensations_total", "kubesaga_sagas_stalled", "kubesaga_sagas_retrying_past_limit",
 			"kubesaga_saga_duration_seconds", "kubesaga_step_duration_seconds"} {
 			Expect(byName).To(HaveKey(name))
 		}
@@ -307,7 +321,7 @@ var _ = Describe("Order saga", func() {
 			}
 			for _, m := range f.GetMetric() {
 				for _, l := range m.GetLabel() {
-					Expect(l.GetName()).To(BeElementOf("step", "action", "outcome", "result"), f.GetName())
+					Expect(l.GetName()).To(BeElementOf("step", "action", "outcome", "result", "reason"), f.GetName())
 				}
 			}
 		}

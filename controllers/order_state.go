@@ -98,3 +98,25 @@ func metaTime(t time.Time) *metav1.Time {
 	m := metav1.NewTime(t.Truncate(time.Second))
 	return &m
 }
+
+// failedStep names the step that made the saga fail, for the failure metric: the first
+// refused or exhausted one, or noStep when none did (deadline, deletion).
+func failedStep(def saga.Definition, st saga.State) string {
+	for i, s := range st.Steps {
+		if i < len(def.Steps) && (s.Status == saga.StepRefused || s.Status == saga.StepExhausted) {
+			return def.Steps[i].Name
+		}
+	}
+	return noStep
+}
+
+// abortOnDeletion says whether a deleted Order's saga must be undone (docs/operations.md,
+// deletion policies): Compensate undoes everything, the sale included; Retain undoes only
+// a saga that has not passed its pivot, and finishes forward one that has, so that the
+// sale stands. A finished saga that needs nothing is left alone.
+func abortOnDeletion(o *sagav1.Order, def saga.Definition, st saga.State, finishedNeedsNothing bool) bool {
+	if o.DeletionTimestamp.IsZero() || finishedNeedsNothing {
+		return false
+	}
+	return o.Spec.DeletionPolicy == sagav1.DeletionCompensate || !saga.PastPivot(def, st)
+}

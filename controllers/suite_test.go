@@ -114,8 +114,11 @@ func testOptions() controllers.ManagerOptions {
 }
 
 // startManager starts a fresh manager, as a restarted operator pod would.
-func startManager() {
-	mgr, err := controllers.NewManager(mgrCfg, testOptions())
+func startManager() { startManagerWith(testOptions()) }
+
+// startManagerWith starts a fresh manager with other options (stop the running one first).
+func startManagerWith(opts controllers.ManagerOptions) {
+	mgr, err := controllers.NewManager(mgrCfg, opts)
 	Expect(err).NotTo(HaveOccurred())
 	mctx, mcancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -144,6 +144,10 @@ type OrderStatus struct {
 	// StartedAt is when the saga started.
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// CompletedAt is when every step was done; it stays set if the Order is later undone
+	// on deletion (policy Compensate), which is therefore not counted as a failure.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
 	// History of saga events, oldest first, bounded to the last 32.
 	// +kubebuilder:validation:MaxItems=32
 	// +listType=atomic

@@ -22,6 +22,7 @@ limitations under the License.
 package inprocess
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -74,7 +75,8 @@ type Service struct {
 	addr    string
 	srv     *http.Server
 	db      io.Closer
-	failing map[string]int // "METHOD /path-prefix" -> status answered instead of serving
+	failing map[string]int    // "METHOD /path-prefix" -> status answered instead of serving
+	details map[string]string // "METHOD /path-prefix" -> the detail of that answer's problem
 	after   func(r *http.Request)
 }
 
@@ -174,6 +176,18 @@ func (s *Service) FailWith(prefix string, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failing[prefix] = status
+	delete(s.details, prefix)
+}
+
+// FailWithDetail is FailWith with the problem's detail (e.g. a very long one).
+func (s *Service) FailWithDetail(prefix string, status int, detail string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing[prefix] = status
+	if s.details == nil {
+		s.details = map[string]string{}
+	}
+	s.details[prefix] = detail
 }
 
 // Heal stops every injected failure.
@@ -181,6 +195,7 @@ func (s *Service) Heal() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failing = map[string]int{}
+	s.details = nil
 }
 
 // AfterServe sets a function called after each request was served (nil to clear).
@@ -193,10 +208,10 @@ func (s *Service) AfterServe(f func(r *http.Request)) {
 func (s *Service) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		status := 0
+		status, detail := 0, ""
 		for prefix, st := range s.failing {
 			if strings.HasPrefix(r.Method+" "+r.URL.Path, prefix) {
-				status = st
+				status, detail = st, s.details[prefix]
 			}
 		}
 		after := s.after
@@ -204,6 +219,10 @@ func (s *Service) wrap(h http.Handler) http.Handler {
 		if status != 0 {
 			w.Header().Set("Content-Type", "application/problem+json")
 			w.WriteHeader(status)
+			if detail != "" {
+				_ = json.NewEncoder(w).Encode(map[string]any{"type": "about:blank", "title": "injected fault", "status": status, "detail": detail})
+				return
+			}
 			_, _ = io.WriteString(w, `{"type":"about:blank","title":"injected fault","status":`+strconv.Itoa(status)+`}`)
 			return
 		}
