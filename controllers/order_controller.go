@@ -242,7 +242,9 @@ func (r *OrderReconciler) observeCall(s *orderScope, out saga.Outcome, took time
 		action, attempts, limit = "undo", after.UndoAttempts, s.def.Policy.CompensationMaxAttempts
 		s.effect(r.Metrics.Compensations.WithLabelValues(step.Name, string(out.Class)).Inc)
 	}
-	s.effect(func() { r.Metrics.StepDuration.WithLabelValues(step.Name, action, string(out.Class)).Observe(took.Seconds()) })
+	s.effect(func() {
+		r.Metrics.StepDuration.WithLabelValues(step.Name, action, string(out.Class)).Observe(took.Seconds())
+	})
 	s.log.V(1).Info("participant call", "call", act.Name, "outcome", out.Class, "took", took, "error", out.Err)
 
 	switch {
