@@ -88,6 +88,8 @@ var _ = BeforeSuite(func() {
 		ManagerArgs: []string{"--backoff-base=100ms", "--backoff-max=1s", "--max-attempts=10",
 			"--compensation-max-attempts=10", "--step-timeout=2s", "--max-concurrent-reconciles=8"},
 		Log: GinkgoWriter,
+		// The manager reaches stocks through a fault proxy, for route-level faults.
+		Proxied: []string{devstack.Stocks},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	po := participants.Options{Timeout: 5 * time.Second}

@@ -170,7 +170,7 @@ var _ = Describe("kubesaga as a user runs it", func() {
 		Expect(jsonpath("rollback", `{.status.conditions[?(@.type=="Succeeded")].status}`)).To(Equal("False"))
 		Expect(jsonpath("rollback", "{.status.lastError}")).To(ContainSubstring("insufficient-stock"))
 		Expect(jsonpath("rollback", "{.status.history[*].event}")).To(Equal(
-			"ORDER_CREATED CART_LOCKED STEP_FAILED CART_UNLOCKED COMPENSATED"))
+			"ORDER_CREATED CART_LOCKED STEP_FAILED CART_UNLOCKED COMPENSATED FAILED"))
 		Expect(stockOf(store, product)).To(Equal(int64(1)))
 		Expect(cartStatus(cart)).To(Equal("OPEN"))
 		Expect(salesOf(jsonpath("rollback", "{.metadata.uid}"))).To(BeEmpty())

@@ -17,7 +17,8 @@ limitations under the License.
 // Package faultproxy (a development tool, not the product) is a tiny TCP proxy for fault
 // injection in tests: it forwards every connection to an upstream address and can be
 // switched, at run time, to delay every chunk it forwards (a service that answers past the
-// caller's timeout) or to refuse new connections. It does not parse HTTP: a delayed
+// caller's timeout) or to refuse new connections, and can make one HTTP route answer an
+// error status for a while (FailRoute). It does not parse HTTP: a delayed
 // request still reaches the upstream after the delay, as on a slow network, even if the
 // caller gave up.
 package faultproxy
@@ -44,6 +45,8 @@ type Proxy struct {
 	wg     sync.WaitGroup
 
 	accepted, delayed atomic.Int64
+
+	routes routes // see FailRoute
 }
 
 // Start listens on listenAddr (e.g. 127.0.0.1:0) and forwards to upstream.
@@ -151,6 +154,10 @@ func (p *Proxy) handle(client net.Conn) {
 	}
 	defer p.untrack(up)
 	defer func() { _ = up.Close() }()
+	if p.routeActive() {
+		p.forwardHTTP(client, up) // route faults need HTTP; delays do not apply here
+		return
+	}
 	done := make(chan struct{}, 2)
 	go func() { p.pipe(up, client); done <- struct{}{} }()
 	go func() { p.pipe(client, up); done <- struct{}{} }()
