@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,6 +40,11 @@ const (
 	// slowDelay is what the slowed service's proxy adds to every chunk: past the step
 	// timeout, so that every call to it times out while it lasts.
 	slowDelay = 1500 * time.Millisecond
+	// fullForm is the size from which a run is `make chaos`'s full form, which adds an
+	// outage after the pivot longer than the attempt budget: stocks' commit answers 503
+	// for outageAfterPivot, well past --max-attempts=40 at a backoff of at most 1 s.
+	fullForm         = 300
+	outageAfterPivot = 60 * time.Second
 )
 
 // managerArgs ride out outages of several seconds (attempts x capped backoff + step
@@ -68,12 +74,15 @@ func envInt(t *testing.T, key string, def int64) int64 {
 
 // fault is one action of the chaos schedule.
 type fault struct {
-	kind   string // kill or slow
+	kind   string // kill, slow, or commit (stocks' commit answers 503)
 	target string
 	down   time.Duration // how long the process stays dead, or the service slow
 }
 
 func (f fault) String() string {
+	if f.kind == "commit" {
+		return fmt.Sprintf("%s commit answers 503 for %s (after the pivot, past the attempt budget)", f.target, f.down)
+	}
 	if f.kind == "slow" {
 		return fmt.Sprintf("slow %s (+%s per chunk) for %s", f.target, slowDelay, f.down.Round(time.Millisecond))
 	}
@@ -94,6 +103,9 @@ func schedule(rng *rand.Rand, n int) []fault {
 		}
 		fs = append(fs, fault{kind: "slow", target: devstack.Services[rng.IntN(len(devstack.Services))],
 			down: time.Duration(3000+rng.IntN(2000)) * time.Millisecond})
+	}
+	if n >= fullForm {
+		fs = append(fs, fault{kind: "commit", target: devstack.Stocks, down: outageAfterPivot})
 	}
 	rng.Shuffle(len(fs), func(i, j int) { fs[i], fs[j] = fs[j], fs[i] })
 	return fs
@@ -116,6 +128,9 @@ func inject(ctx context.Context, t *testing.T, s *devstack.Stack, rng *rand.Rand
 		}
 		t.Logf("chaos: %6.1fs %d/%d Orders created: %s", time.Since(start).Seconds(), w.created.Load(), len(w.orders), f)
 		switch f.kind {
+		case "commit":
+			s.Proxy(f.target).FailRoute(http.MethodPost, "/api/reservations/*/commit", http.StatusServiceUnavailable, f.down)
+			time.Sleep(f.down)
 		case "slow":
 			px := s.Proxy(f.target)
 			px.SetDelay(slowDelay)
