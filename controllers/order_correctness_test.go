@@ -265,7 +265,7 @@ var _ = Describe("Saga correctness", func() {
 		name := "conflict-" + strings.ToLower(strings.ReplaceAll(time.Now().UTC().Format("150405.000"), ".", "-"))
 		var bumped atomic.Bool
 		cartsSvc.AfterServe(func(r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "/lock") && r.Header.Get(participants.CorrelationHeader) != "" &&
+			if strings.HasSuffix(r.URL.Path, cart+"/lock") && r.Header.Get(participants.CorrelationHeader) != "" &&
 				bumped.CompareAndSwap(false, true) {
 				// Someone else writes the Order while the pass runs: its status write conflicts.
 				// (A handler goroutine: no assertions here; the spec checks bumped and the counts.)
