@@ -65,8 +65,11 @@ func (o *ManagerOptions) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.TokenFile, "token-file", envOr("TOKEN_FILE", ""),
 		"file holding the bearer token sent to participants, re-read on every call (env TOKEN_FILE)")
 	fs.DurationVar(&o.StepTimeout, "step-timeout", 5*time.Second, "timeout of one participant call; past it the call is a transient fault")
-	fs.IntVar(&o.MaxAttempts, "max-attempts", 5, "before the pivot: attempts of a step before a transient failure counts as final; after it (retries go on): when to raise the RetryLimitExceeded alarm")
-	fs.IntVar(&o.CompensationMaxAttempts, "compensation-max-attempts", 10, "attempts of a compensation that fails transiently before the RetryLimitExceeded alarm (retries go on)")
+	fs.IntVar(&o.MaxAttempts, "max-attempts", 5,
+		"before the pivot: attempts of a step before a transient failure counts as final; after it (retries go on): "+
+			"when to raise the RetryLimitExceeded alarm")
+	fs.IntVar(&o.CompensationMaxAttempts, "compensation-max-attempts", 10,
+		"attempts of a compensation that fails transiently before the RetryLimitExceeded alarm (retries go on)")
 	fs.DurationVar(&o.BackoffBase, "backoff-base", time.Second, "first retry delay after a transient failure")
 	fs.DurationVar(&o.BackoffMax, "backoff-max", 5*time.Minute, "cap of the exponential retry delay")
 	fs.IntVar(&o.MaxStepsPerPass, "max-steps-per-pass", 8,

@@ -55,7 +55,8 @@ func newMetrics() *Metrics {
 		Completed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kubesaga_sagas_completed_total", Help: "Sagas whose every step is done."}),
 		Failed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kubesaga_sagas_failed_total", Help: "Sagas that failed and were compensated, by the step that failed (none: deadline or deletion) and the reason."},
+			Name: "kubesaga_sagas_failed_total",
+			Help: "Sagas that failed and were compensated, by the step that failed (none: deadline or deletion) and the reason."},
 			[]string{labelStep, "reason"}),
 		Compensations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubesaga_compensations_total", Help: "Compensation calls, by step and outcome."},

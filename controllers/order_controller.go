@@ -324,7 +324,8 @@ func (r *OrderReconciler) observeDecision(s *orderScope, now time.Time) {
 		s.effect(func() {
 			r.Metrics.SagaDuration.WithLabelValues("succeeded").Observe(now.Sub(o.CreationTimestamp.Time).Seconds())
 		})
-		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonCompleted, "Complete", "saga completed: sale %s, total %s", o.Status.SaleID, o.Status.Total)
+		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonCompleted, "Complete", "saga completed: sale %s, total %s",
+			o.Status.SaleID, o.Status.Total)
 	case sagav1.PhaseFailed:
 		appendHistory(o, sagav1.HistoryCompensated, now, sum.LastError)
 		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonCompensated, "Compensate", "every done step was undone (%s)", act.Reason)

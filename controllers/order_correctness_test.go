@@ -113,7 +113,6 @@ func gone(o *sagav1.Order) func() bool {
 	}
 }
 
-
 const pastLimitGauge = "kubesaga_sagas_retrying_past_limit"
 
 var _ = Describe("Saga correctness", func() {

@@ -48,7 +48,9 @@ type Step struct {
 
 // Policy bounds retries.
 type Policy struct {
-	MaxAttempts             int           // before the pivot: attempts before a transient failure counts as final; after it: when to raise an alarm (retries go on)
+	// MaxAttempts: before the pivot, attempts before a transient failure counts as final;
+	// after it, when to raise an alarm (retries go on).
+	MaxAttempts             int
 	CompensationMaxAttempts int           // undo attempts before an alarm is raised (retries go on)
 	BackoffBase             time.Duration // first retry delay
 	BackoffMax              time.Duration // cap of the exponential delay

@@ -16,8 +16,9 @@ const MaxBodyBytes = 1 << 20
 
 // DecodeJSON reads the request body into dst, strictly: the body must be one JSON
 // object of at most MaxBodyBytes with no unknown fields, field names spelled exactly
-// (case included), no key twice in an object, no type mismatches and nothing after it. A Content-Type, when sent, must be JSON. Any failure is a
-// 400 problem naming the field or the rule, so the caller writes nothing.
+// (case included), no key twice in an object, no type mismatches and nothing after it.
+// A Content-Type, when sent, must be JSON. Any failure is a 400 problem naming the
+// field or the rule, so the caller writes nothing.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
 	body, p := ReadBody(w, r)
 	if p != nil {
