@@ -249,7 +249,7 @@ func TestHistoryFoldsRetries(t *testing.T) {
 	add(sagav1.HistoryStepRetrying, retryNote("CheckoutCart", 2, "503"))
 	add(sagav1.HistoryStepFailed, "x")
 	add(sagav1.HistoryStepFailed, "x")
-	var got []string
+	got := make([]string, 0, len(o.Status.History))
 	for _, h := range o.Status.History {
 		got = append(got, h.Event+" "+h.Message)
 	}

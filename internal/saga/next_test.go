@@ -53,7 +53,7 @@ func TestNext(t *testing.T) {
 			Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonDeadlineExceeded}},
 		{"deadline: the retrying step is undone, never retried", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)), C)), at(time.Minute),
 			Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonDeadlineExceeded}},
-		{"a backoff that ends after the deadline wakes up at the deadline", deadline(at(time.Minute), state(S, retrying(at(5*time.Minute)))), at(30*time.Second),
+		{"a backoff that ends after the deadline wakes up at the deadline", deadline(at(time.Minute), state(S, retrying(at(5*time.Minute)))), at(30 * time.Second),
 			Action{Type: ActWait, Step: reserve, Name: "ReserveStock", Until: at(time.Minute)}},
 		{"a backoff that ends before the deadline wakes up at its end", deadline(at(time.Minute), state(S, retrying(at(10*time.Second)))), t0,
 			Action{Type: ActWait, Step: reserve, Name: "ReserveStock", Until: at(10 * time.Second)}},

@@ -89,13 +89,13 @@ type event struct {
 type world struct {
 	t      *testing.T
 	onFail func(msg string) // nil: the test fails
-	seed  uint64
-	def   Definition
-	rng   *rand.Rand
-	parts []participant
-	late  []call // calls on their way, delivered later (slow network, timed out caller)
-	trace []event
-	now   time.Time
+	seed   uint64
+	def    Definition
+	rng    *rand.Rand
+	parts  []participant
+	late   []call // calls on their way, delivered later (slow network, timed out caller)
+	trace  []event
+	now    time.Time
 
 	pConnFail, pLost, pSlow float64
 	faults                  bool

@@ -245,11 +245,11 @@ func (s *Service) commitReservation(w http.ResponseWriter, r *http.Request) {
 // commit answers a commit seen for the first time, from the reservation's state.
 func (s *Service) commit(tx *storage.Tx, res Reservation, corr string) (httpapi.Answer, error) {
 	id := res.ID
-	switch {
-	case res.Status == StatusReleased:
+	switch res.Status {
+	case StatusReleased:
 		return httpapi.ProblemAnswer(httpapi.AlreadyCompensated(fmt.Sprintf("reservation %s was released; it cannot be committed", id))),
 			s.Events.Append(tx, ActionCommitReservation, events.Failure, corr, "refused: already released")
-	case res.Status == StatusReserved:
+	case StatusReserved:
 		now := storage.FormatTime(tx.Now)
 		if _, err := tx.Exec(`UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?`, StatusCommitted, now, id); err != nil {
 			return httpapi.Answer{}, fmt.Errorf("mark reservation committed: %w", err)
