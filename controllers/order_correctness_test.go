@@ -115,7 +115,21 @@ func gone(o *sagav1.Order) func() bool {
 
 const pastLimitGauge = "kubesaga_sagas_retrying_past_limit"
 
+// settle waits until no Order of an earlier spec is in flight, so that a spec that
+// measures process-wide metrics or injects a fault on a shared route sees only its own.
+func settle() {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		list := &sagav1.OrderList{}
+		g.Expect(k8sClient.List(ctx, list, client.InNamespace(testNamespace))).To(Succeed())
+		for _, o := range list.Items {
+			g.Expect(o.Status.Phase).To(BeElementOf(sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled), o.Name)
+		}
+	}).WithTimeout(60 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
+}
+
 var _ = Describe("Saga correctness", func() {
+	BeforeEach(settle)
 	AfterEach(func() {
 		for _, p := range []*participant{cartsSvc, stocksSvc, salesSvc} {
 			p.Heal()
