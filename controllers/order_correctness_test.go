@@ -107,7 +107,7 @@ func eventNotes(o *sagav1.Order, reason string) []string {
 	return out
 }
 
-func gone(o *sagav1.Order) func() bool {
+func orderGone(o *sagav1.Order) func() bool {
 	return func() bool {
 		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(o), &sagav1.Order{}))
 	}
@@ -204,7 +204,7 @@ var _ = Describe("Saga correctness", func() {
 		patch := client.MergeFrom(cur.DeepCopy())
 		cur.Finalizers = nil
 		Expect(k8sClient.Patch(ctx, cur, patch)).To(Succeed())
-		Eventually(gone(o)).WithTimeout(10 * time.Second).Should(BeTrue())
+		Eventually(orderGone(o)).WithTimeout(10 * time.Second).Should(BeTrue())
 		Eventually(func() float64 { return metricValue("kubesaga_sagas_stalled", nil) }).
 			WithTimeout(10 * time.Second).Should(Equal(before))
 	})
@@ -229,7 +229,7 @@ var _ = Describe("Saga correctness", func() {
 		}).WithTimeout(time.Second).Should(Succeed())
 
 		stocksSvc.Heal()
-		Eventually(gone(o)).WithTimeout(20 * time.Second).Should(BeTrue())
+		Eventually(orderGone(o)).WithTimeout(20 * time.Second).Should(BeTrue())
 		sales := salesOf(o)
 		Expect(sales).To(HaveLen(1))
 		Expect(sales[0].Status).To(Equal("CREATED"))
@@ -308,7 +308,7 @@ var _ = Describe("Saga correctness", func() {
 		Expect(got.Status.CompletedAt).NotTo(BeNil())
 		failed := metricValue("kubesaga_sagas_failed_total", nil)
 		Expect(k8sClient.Delete(ctx, got)).To(Succeed())
-		Eventually(gone(o)).WithTimeout(20 * time.Second).Should(BeTrue())
+		Eventually(orderGone(o)).WithTimeout(20 * time.Second).Should(BeTrue())
 		Expect(salesOf(got)[0].Status).To(Equal("CANCELLED"))
 		Expect(metricValue("kubesaga_sagas_failed_total", nil)).To(Equal(failed))
 	})

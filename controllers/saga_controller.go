@@ -226,7 +226,7 @@ func (r *SagaReconciler) refuseInput(s *sagaScope, msg string) {
 	set(sagav1.ConditionSucceeded, metav1.ConditionFalse, sagav1.ReasonInputInvalid, msg)
 	set(sagav1.ConditionCompensated, metav1.ConditionTrue, sagav1.ReasonInputInvalid, "no step ran: nothing to compensate")
 	set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonInputInvalid, "the saga is finished")
-	set(sagav1.ConditionStalled, metav1.ConditionFalse, ReasonNotStalled, "")
+	set(sagav1.ConditionStalled, metav1.ConditionFalse, sagav1.ReasonNotStalled, "")
 	o.Status.ObservedGeneration = gen
 	o.Status.Phase = sagav1.PhaseFailed
 	o.Status.LastError = msg

@@ -301,15 +301,16 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 		Expect(stockOf(store, product)).To(Equal(int64(4)))
 	})
 
-	It("after the pivot only goes forward: a failing retriable step stalls, and the retry annotation finishes it", func() {
+	It("after the pivot only goes forward: a refused retriable step stalls, and the retry annotation finishes it", func() {
 		tmpl := checkoutTemplate()
 		product := newProduct(store, 5)
 		cart := newCart(store, product, 1, "3.00")
-		cartsSvc.FailWith("POST /api/carts/"+cart+"/checkout", http.StatusServiceUnavailable)
+		// A refusal (a transient fault after the pivot is retried until it heals).
+		cartsSvc.FailWith("POST /api/carts/"+cart+"/checkout", http.StatusUnprocessableEntity)
 		s := checkoutSaga(tmpl.Name, cart)
 
 		got := waitForSagaPhase(s, sagav1.PhaseStalled, 30*time.Second)
-		Expect(sagaCondition(got, sagav1.ConditionStalled).Reason).To(Equal("RetriableStepFailed"))
+		Expect(sagaCondition(got, sagav1.ConditionStalled).Reason).To(Equal(sagav1.ReasonRetriableStepRefused))
 		Expect(sagaStep(got, "CheckoutCart").State).To(Equal("Stalled"))
 		Expect(sagaStep(got, "CreateSale").State).To(Equal("Succeeded"), "never compensated after the pivot")
 		Expect(got.Status.Outputs).To(HaveKeyWithValue("total", "3.00"))

@@ -90,9 +90,7 @@ func withHistory(h []sagav1.HistoryEntry, event string, at time.Time, msg string
 // Order's mapper computes them; only the resource named in the Stalled message differs.
 func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action, started bool) sagav1.OrderPhase {
 	o := &sagav1.Order{ObjectMeta: metav1.ObjectMeta{Generation: gen}, Status: sagav1.OrderStatus{Conditions: *conds}}
-	if started {
-		o.Status.Steps = []sagav1.StepStatus{{}}
-	}
+	sum.Started = sum.Started || started
 	setConditions(o, sum, act)
 	if c := meta.FindStatusCondition(o.Status.Conditions, sagav1.ConditionStalled); c != nil {
 		c.Message = strings.Replace(c.Message, "annotate the Order", "annotate the Saga", 1)
