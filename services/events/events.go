@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,7 +51,13 @@ type Log struct {
 	db      *storage.DB
 	logger  *slog.Logger
 	counter *prometheus.CounterVec
+	// notify, when set, is told after each commit that appended events (the event bus
+	// relay's wake-up); it must not block.
+	notify atomic.Pointer[func()]
 }
+
+// Notify sets f to run after every commit that appended events. f must return at once.
+func (l *Log) Notify(f func()) { l.notify.Store(&f) }
 
 // NewLog registers kubesaga_business_events_total{action,outcome} on reg.
 func NewLog(db *storage.DB, reg prometheus.Registerer, service string, logger *slog.Logger) (*Log, error) {
@@ -75,6 +82,9 @@ func (l *Log) Append(tx *storage.Tx, action, outcome, correlationID, detail stri
 	tx.OnCommit(func() {
 		l.counter.WithLabelValues(action, outcome).Inc()
 		l.logger.Info("business event", "action", action, "outcome", outcome, "correlation_id", correlationID, "detail", detail)
+		if f := l.notify.Load(); f != nil {
+			(*f)()
+		}
 	})
 	return nil
 }
@@ -110,6 +120,41 @@ func (l *Log) List(ctx context.Context, correlationID string, limit int) ([]Even
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return out, nil
+}
+
+// Record is a stored event with its id, which orders the log.
+type Record struct {
+	ID int64
+	Event
+}
+
+// After returns up to limit events whose id is above id, in id order (the event bus
+// relay's read), and the highest id in the log.
+func (l *Log) After(ctx context.Context, id int64, limit int) (recs []Record, last int64, err error) {
+	if err := l.db.Reader().QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&last); err != nil {
+		return nil, 0, fmt.Errorf("read last event id: %w", err)
+	}
+	rows, err := l.db.Reader().QueryContext(ctx,
+		`SELECT id, action, outcome, correlation_id, detail, created_at FROM events WHERE id > ? ORDER BY id LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read events after %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Record
+		var created string
+		if err := rows.Scan(&r.ID, &r.Action, &r.Outcome, &r.CorrelationID, &r.Detail, &created); err != nil {
+			return nil, 0, fmt.Errorf("read events after %d: %w", id, err)
+		}
+		if r.CreatedAt, err = storage.ParseTime(created); err != nil {
+			return nil, 0, err
+		}
+		recs = append(recs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("read events after %d: %w", id, err)
+	}
+	return recs, last, nil
 }
 
 // Page is the body of GET /api/events.

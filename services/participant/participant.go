@@ -9,13 +9,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kubesaga/kubesaga/internal/eventbus"
 	"github.com/kubesaga/kubesaga/services/events"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/idempotency"
+	"github.com/kubesaga/kubesaga/services/outbox"
 	"github.com/kubesaga/kubesaga/services/storage"
 )
 
@@ -42,7 +45,7 @@ func Open(name, dbPath string, logger *slog.Logger, files fs.FS) (*Base, error) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, dbPath, idempotency.Migrations, events.Migrations, storage.Migrations{Source: name, FS: migrations})
+	db, err := storage.Open(ctx, dbPath, idempotency.Migrations, events.Migrations, outbox.Migrations, storage.Migrations{Source: name, FS: migrations})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
@@ -80,6 +83,44 @@ func (b *Base) Handler() http.Handler { return b.handler }
 // MetricsRegistry is the registry served on /metrics; serve adds the authentication
 // failure counter to it.
 func (b *Base) MetricsRegistry() prometheus.Registerer { return b.Metrics.Registry }
+
+// StartOutbox connects to the event bus and runs the outbox relay (package outbox) in
+// the background, woken by every commit that appends events. It returns at once, even
+// when the bus is down; stop ends the relay and closes the connection (call it before
+// Close).
+func (b *Base) StartOutbox(ctx context.Context, o eventbus.Options, cfg outbox.Config) (stop func(), err error) {
+	if o.Name == "" {
+		o.Name = "kubesaga-" + b.Name
+	}
+	cfg.Service = b.Name
+	var started atomic.Pointer[outbox.Relay]
+	conn, err := eventbus.Connect(o, b.Logger, func() {
+		if r := started.Load(); r != nil {
+			r.Nudge() // the bus is back: publish the backlog now
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	relay, err := outbox.New(b.DB, b.Events, conn.JS, cfg, b.Metrics.Registry, b.Logger)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	started.Store(relay)
+	b.Events.Notify(relay.Nudge)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		relay.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		conn.Close()
+	}, nil
+}
 
 // Close closes the database.
 func (b *Base) Close() error { return b.DB.Close() }

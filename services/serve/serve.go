@@ -19,7 +19,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kubesaga/kubesaga/internal/eventbus"
 	"github.com/kubesaga/kubesaga/services/auth"
+	"github.com/kubesaga/kubesaga/services/outbox"
 )
 
 // Service is what a participant package provides.
@@ -40,6 +42,10 @@ type Config struct {
 	TokenFile string
 	// TokenCheckInterval is how often at most TokenFile is re-read (default 1s).
 	TokenCheckInterval time.Duration
+	// NATS is the event bus; with an empty URL no event is published.
+	NATS eventbus.Options
+	// Outbox tunes the event bus relay (tests shorten its tick).
+	Outbox outbox.Config
 }
 
 // ParseConfig reads flags, falling back for each unset flag to the environment:
@@ -67,6 +73,10 @@ func ParseConfig(name string, args []string, getenv func(string) string, usage i
 	fs.StringVar(&c.TokenFile, "token-file", env("TOKEN_FILE", ""),
 		"file with the bearer token(s) the API requires, one per line, re-read when it changes; "+
 			"empty: no authentication (env "+envName+"_TOKEN_FILE or TOKEN_FILE)")
+	fs.StringVar(&c.NATS.URL, "nats-url", env("NATS_URL", ""),
+		"NATS server(s) of the event bus, e.g. nats://nats:4222; empty: no event is published (env "+envName+"_NATS_URL or NATS_URL)")
+	fs.StringVar(&c.NATS.CredsFile, "nats-creds", env("NATS_CREDS", ""),
+		"NATS credentials file (.creds) for the event bus (env "+envName+"_NATS_CREDS or NATS_CREDS)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may run after SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -79,6 +89,9 @@ func ParseConfig(name string, args []string, getenv func(string) string, usage i
 	}
 	if c.DB == "" {
 		return Config{}, errors.New("--db must not be empty")
+	}
+	if err := c.NATS.Validate(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
@@ -133,6 +146,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger,
 		}
 	}()
 
+	if cfg.NATS.Enabled() {
+		stopRelay, err := startOutbox(ctx, cfg, svc)
+		if err != nil {
+			return err
+		}
+		defer stopRelay() // before the database closes (defers run last-in, first-out)
+	}
+
 	handler, err := guard(cfg, logger, svc)
 	if err != nil {
 		return err
@@ -172,6 +193,23 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger,
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// outboxService is implemented by services that relay their events (participant.Base).
+type outboxService interface {
+	StartOutbox(ctx context.Context, o eventbus.Options, cfg outbox.Config) (stop func(), err error)
+}
+
+func startOutbox(ctx context.Context, cfg Config, svc Service) (func(), error) {
+	s, ok := svc.(outboxService)
+	if !ok {
+		return nil, fmt.Errorf("--nats-url: service %s publishes no events", cfg.Name)
+	}
+	stop, err := s.StartOutbox(context.WithoutCancel(ctx), cfg.NATS, cfg.Outbox)
+	if err != nil {
+		return nil, fmt.Errorf("start the event bus relay: %w", err)
+	}
+	return stop, nil
 }
 
 // metricsRegistry is implemented by services whose /metrics should include the
