@@ -55,6 +55,8 @@ type ManagerOptions struct {
 	SagaCELCostLimit uint64
 	// SkipNameValidation lets one process run several managers (tests restart the operator).
 	SkipNameValidation bool
+	// Bus is the event bus the saga log is published on (manager_bus.go); empty: none.
+	Bus BusOptions
 }
 
 // BindFlags registers the options as flags, with defaults fit for production.
@@ -89,6 +91,7 @@ func (o *ManagerOptions) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.LogLevel, "v", 0, "log verbosity: 1 logs every participant call")
 	fs.Uint64Var(&o.SagaCELCostLimit, "saga-cel-cost-limit", sagacel.DefaultLimits.Cost,
 		"CEL cost limit of one SagaTemplate expression evaluation; past it the step is refused")
+	o.Bus.BindFlags(fs)
 }
 
 // Logger returns the structured logger the flags ask for (log/slog behind logr).
@@ -125,6 +128,7 @@ func (o *ManagerOptions) Validate() error {
 	if err := ordersaga.Definition(o.Policy()).Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("retry flags: %w", err))
 	}
+	errs = append(errs, o.Bus.Validate())
 	return errors.Join(errs...)
 }
 
@@ -206,6 +210,9 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("set up order controller: %w", err)
 	}
 	if err := setupSagas(mgr, o); err != nil { // Sagas written as templates: docs/sagas.md
+		return nil, err
+	}
+	if err := setupOrderEvents(mgr, o.Bus); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

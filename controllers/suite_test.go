@@ -21,6 +21,8 @@ import (
 
 	"github.com/kubesaga/kubesaga/controllers"
 	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
+	"github.com/kubesaga/kubesaga/internal/eventbus"
+	"github.com/kubesaga/kubesaga/internal/eventbus/natsembed"
 	"github.com/kubesaga/kubesaga/internal/participants"
 )
 
@@ -40,6 +42,7 @@ var (
 	stocksAPI                     *participants.Stocks
 	salesAPI                      *participants.Sales
 
+	bus       *natsembed.Server // the event bus (a real NATS server with JetStream)
 	mgrCancel context.CancelFunc
 	mgrDone   chan struct{}
 )
@@ -75,12 +78,17 @@ var _ = BeforeSuite(func() {
 	salesAPI, err = participants.NewSales(salesSvc.URL(), nil, po)
 	Expect(err).NotTo(HaveOccurred())
 
+	bus, err = natsembed.Start(natsembed.Options{StoreDir: GinkgoT().TempDir()})
+	Expect(err).NotTo(HaveOccurred())
 	startManager()
 })
 
 var _ = AfterSuite(func() {
 	stopManager()
 	cancel()
+	if bus != nil {
+		bus.Shutdown()
+	}
 	for _, p := range []*participant{cartsSvc, stocksSvc, salesSvc} {
 		if p != nil {
 			p.Stop()
@@ -110,6 +118,8 @@ func testOptions() controllers.ManagerOptions {
 		LogFormat:               "text",
 		LeaseDuration:           15 * time.Second,
 		SkipNameValidation:      true, // the crash specs start several managers in one process
+		Bus: controllers.BusOptions{Options: eventbus.Options{URL: bus.URL()},
+			RetryAfter: 200 * time.Millisecond, MaxConcurrentReconciles: 2},
 	}
 }
 
