@@ -149,6 +149,8 @@ DEMO_STOCKS_PORT ?= 18082
 DEMO_SALES_PORT ?= 18083
 DEMO_METRICS_PORT ?= 18090
 DEMO_PROBE_PORT ?= 18091
+DEMO_NATS_PORT ?= 18222
+DEMO_NATS_MONITOR_PORT ?= 18223
 
 .PHONY: demo
 demo: envtest localcluster ## Run the whole system locally (control plane, services, manager) and two sample Orders; again: reuses it.
@@ -158,7 +160,8 @@ demo: envtest localcluster ## Run the whole system locally (control plane, servi
 	@$(MAKE) --no-print-directory cluster-up
 	$(LOCALBIN)/demo up -dir=$(LOCAL_DIR) -bin=$(LOCALBIN) -kubectl=$(KUBECTL) -samples=config/samples \
 		-carts-port=$(DEMO_CARTS_PORT) -stocks-port=$(DEMO_STOCKS_PORT) -sales-port=$(DEMO_SALES_PORT) \
-		-metrics-port=$(DEMO_METRICS_PORT) -probe-port=$(DEMO_PROBE_PORT)
+		-metrics-port=$(DEMO_METRICS_PORT) -probe-port=$(DEMO_PROBE_PORT) \
+		-nats-port=$(DEMO_NATS_PORT) -nats-monitor-port=$(DEMO_NATS_MONITOR_PORT)
 
 .PHONY: demo-down
 demo-down: ## Stop everything make demo started (manager, services, control plane) and check that no process is left.

@@ -35,6 +35,8 @@ func main() {
 	fs.IntVar(&o.Ports.Sales, "sales-port", 18083, "port of the sales service on 127.0.0.1")
 	fs.IntVar(&o.Ports.ManagerMetrics, "metrics-port", 18090, "port of the manager's metrics on 127.0.0.1")
 	fs.IntVar(&o.Ports.ManagerProbe, "probe-port", 18091, "port of the manager's health probes on 127.0.0.1")
+	fs.IntVar(&o.Ports.NATS, "nats-port", 18222, "port of the event bus (NATS) on 127.0.0.1")
+	fs.IntVar(&o.Ports.NATSMonitor, "nats-monitor-port", 18223, "port of the event bus's monitoring on 127.0.0.1")
 	fs.StringVar(&managerArgs, "manager-args", "--backoff-base=500ms --backoff-max=30s --max-attempts=10",
 		"extra manager flags, space separated")
 	fs.DurationVar(&o.Timeout, "timeout", 90*time.Second, "how long to wait for each Order")

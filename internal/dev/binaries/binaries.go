@@ -35,12 +35,14 @@ const (
 	Carts   = "carts"
 	Stocks  = "stocks"
 	Sales   = "sales"
+	// NATS is the event bus of one machine (cmd/natsd: NATS with JetStream).
+	NATS = "natsd"
 )
 
 // Participants are the three services; All adds the manager: what a stack runs.
 var (
 	Participants = []string{Carts, Stocks, Sales}
-	All          = []string{Manager, Carts, Stocks, Sales}
+	All          = []string{Manager, Carts, Stocks, Sales, NATS}
 )
 
 // Go is the go command: on PATH (make test), else $GOROOT/bin/go.

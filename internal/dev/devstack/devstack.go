@@ -55,6 +55,8 @@ type Ports struct {
 	Carts, Stocks, Sales int
 	// ManagerMetrics and ManagerProbe are the manager's metrics and health ports.
 	ManagerMetrics, ManagerProbe int
+	// NATS and NATSMonitor are the event bus's client and monitoring ports (Options.Bus).
+	NATS, NATSMonitor int
 }
 
 // Options configure a stack.
@@ -91,6 +93,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Bus starts an event bus (bin/natsd, NATS with JetStream) first and points every
+	// service and the manager at it (--nats-url); see bus.go.
+	Bus bool
 }
 
 // Process is one process of the stack, as recorded in stack.json.
@@ -165,6 +170,9 @@ func (o *Options) defaults() error {
 		if o.TokenFile, err = filepath.Abs(o.TokenFile); err != nil {
 			return err
 		}
+	}
+	if err := o.busDefaults(); err != nil {
+		return err
 	}
 	if len(o.Proxied) > 0 && o.Detach {
 		return errors.New("devstack: Options.Proxied runs proxies in the calling process: not with Detach")

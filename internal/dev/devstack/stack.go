@@ -133,6 +133,9 @@ func (s *Stack) WriteEnv(path string, extra map[string]string) error {
 	if u := s.URL(Manager); u != "" {
 		vars["METRICS_URL"] = u + "/metrics"
 	}
+	if u := s.NATSURL(); u != "" {
+		vars["NATS_URL"] = u
+	}
 	for k, v := range extra {
 		vars[k] = v
 	}

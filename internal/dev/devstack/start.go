@@ -39,6 +39,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{opts: opts, procs: map[string]*Process{}, proxies: map[string]*faultproxy.Proxy{}}
+	s.addBus()
 	s.planServices()
 	urls, err := s.startProxies()
 	if err == nil && opts.Kubeconfig != "" {
@@ -67,6 +68,9 @@ func (s *Stack) planServices() {
 			"--addr=" + addr, "--db=" + filepath.Join(opts.Dir, name+".db"), "--log-format=text"}
 		if opts.TokenFile != "" {
 			args = append(args, "--token-file="+opts.TokenFile)
+		}
+		if u := s.NATSURL(); u != "" {
+			args = append(args, "--nats-url="+u)
 		}
 		s.add(&Process{Name: name, Args: args, URL: "http://" + addr, ReadyURL: "http://" + addr + "/readyz"})
 	}
@@ -121,6 +125,9 @@ func (s *Stack) planManagers(urls map[string]string) error {
 		)
 		if opts.TokenFile != "" {
 			args = append(args, "--token-file="+opts.TokenFile)
+		}
+		if u := s.NATSURL(); u != "" {
+			args = append(args, "--nats-url="+u)
 		}
 		name := ManagerName(i)
 		s.add(&Process{

@@ -39,6 +39,8 @@ type Options struct {
 	Host     string // default 127.0.0.1
 	Port     int    // 0 picks a free port
 	StoreDir string // JetStream's files; required
+	// HTTPPort serves NATS monitoring (/healthz, /jsz) on Host; 0: none.
+	HTTPPort int
 	Logs     bool   // log to stderr
 }
 
@@ -61,6 +63,8 @@ func Start(o Options) (*Server, error) {
 		JetStream:  true,
 		StoreDir:   o.StoreDir,
 		NoSigs:     true,
+		HTTPHost:   o.Host,
+		HTTPPort:   o.HTTPPort,
 		// Small limits: this server is for one machine (demo, tests).
 		JetStreamMaxMemory: 64 << 20,
 		JetStreamMaxStore:  1 << 30,

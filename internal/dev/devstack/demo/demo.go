@@ -139,6 +139,9 @@ func Up(ctx context.Context, o Options) error {
 	if err := report(ctx, o.Out, stack); err != nil {
 		return err
 	}
+	if err := o.printEvents(ctx, stack); err != nil {
+		return err
+	}
 	o.next()
 	return nil
 }
@@ -150,7 +153,7 @@ func (o *Options) stack(ctx context.Context, clusterUID string) (*devstack.Stack
 	recorded, _ := os.ReadFile(o.uidFile())
 	sameCluster := strings.TrimSpace(string(recorded)) == clusterUID
 	if s, err := devstack.Attach(o.stackDir(), devstack.Options{Log: o.Out}); err == nil {
-		if sameCluster && s.Ready(ctx) == nil {
+		if sameCluster && s.NATSURL() != "" && s.Ready(ctx) == nil {
 			o.say("the demo runs already (manager pid %d): reusing it", s.PID(devstack.Manager))
 			for _, name := range s.Stale() {
 				o.say("bin/%s changed since it started: restarting it", name)
@@ -170,10 +173,10 @@ func (o *Options) stack(ctx context.Context, clusterUID string) (*devstack.Stack
 			return nil, err
 		}
 	}
-	o.say("starting carts, stocks and sales on 127.0.0.1 (SQLite files and logs in %s), then the manager", o.stackDir())
+	o.say("starting the event bus (bin/natsd, JetStream in %s/nats), carts, stocks and sales on 127.0.0.1 (SQLite files and logs in %s), then the manager", o.stackDir())
 	s, err := devstack.Start(ctx, devstack.Options{
 		Dir: o.stackDir(), BinDir: o.BinDir, Ports: o.Ports, Kubeconfig: o.kubeconfig(),
-		ManagerArgs: o.ManagerArgs, Detach: true, Log: o.Out,
+		ManagerArgs: o.ManagerArgs, Detach: true, Log: o.Out, Bus: true,
 	})
 	if err != nil {
 		return nil, err
@@ -299,7 +302,7 @@ func (o *Options) next() {
 	_, _ = fmt.Fprintf(o.Out, `
 The demo runs. Carry on in this shell:
 
-  source %[1]s    # KUBECONFIG, CARTS_URL, STOCKS_URL, SALES_URL, METRICS_URL
+  source %[1]s    # KUBECONFIG, CARTS_URL, STOCKS_URL, SALES_URL, METRICS_URL, NATS_URL
   export PATH=%[2]s:$PATH    # this kubectl, or use your own
   kubectl get orders -w
   kubectl get sagas; kubectl describe saga direct-sale-1    # sagas written as data: docs/sagas.md
@@ -308,8 +311,10 @@ The demo runs. Carry on in this shell:
   curl -s $STOCKS_URL/api/stocks/%[5]d/%[6]d
   curl -s "$SALES_URL/api/sales?storeId=%[5]d"
   curl -s "$CARTS_URL/api/events?correlationId=$(kubectl get order %[3]s -o jsonpath='{.metadata.uid}')"
+  bin/kubesaga-events --no-follow --correlation-id $(kubectl get order %[4]s -o jsonpath='{.metadata.uid}')
+  bin/kubesaga-events --json    # follows the bus: one CloudEvent per line; ^C stops
 
-Logs: %[7]s/{manager,carts,stocks,sales}.log
+Logs: %[7]s/{manager,carts,stocks,sales,natsd}.log
 Stop everything (manager, services, control plane): make demo-down
 `, rel(o.envFile()), filepath.Dir(o.Kubectl), HappyOrder, RollbackOrd, StoreID, ProductA, rel(o.stackDir()))
 }
