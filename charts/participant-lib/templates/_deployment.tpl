@@ -61,6 +61,12 @@ spec:
             # re-read, so a rotated Secret applies without a restart.
             - --token-file=/var/run/kubesaga/token
             {{- end }}
+            {{- if .Values.nats.url }}
+            - --nats-url={{ .Values.nats.url }}
+            {{- if .Values.nats.credsSecret }}
+            - --nats-creds=/var/run/kubesaga-nats/{{ .Values.nats.credsKey }}
+            {{- end }}
+            {{- end }}
           env:
             - name: TMPDIR
               value: /tmp
@@ -104,6 +110,11 @@ spec:
               mountPath: /var/run/kubesaga
               readOnly: true
             {{- end }}
+            {{- if and .Values.nats.url .Values.nats.credsSecret }}
+            - name: nats-creds
+              mountPath: /var/run/kubesaga-nats
+              readOnly: true
+            {{- end }}
       volumes:
         - name: data
           {{- if .Values.persistence.enabled }}
@@ -122,6 +133,15 @@ spec:
             items:
               - key: {{ .Values.auth.secretKey }}
                 path: token
+        {{- end }}
+        {{- if and .Values.nats.url .Values.nats.credsSecret }}
+        - name: nats-creds
+          secret:
+            secretName: {{ .Values.nats.credsSecret }}
+            defaultMode: 0440
+            items:
+              - key: {{ .Values.nats.credsKey }}
+                path: {{ .Values.nats.credsKey }}
         {{- end }}
       {{- with .Values.nodeSelector }}
       nodeSelector:
