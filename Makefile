@@ -295,7 +295,9 @@ CHAOS_LOG ?= $(LOCAL_DIR)/chaos.log
 chaos: envtest ## Chaos and HA tests, full form (test/chaos: CHAOS_ORDERS Orders under SIGKILLs and a slow service; two replicas, leader killed). Last line: the chaos verdict.
 	@mkdir -p $(LOCAL_DIR)
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBESAGA_CHAOS_ORDERS=$(CHAOS_ORDERS) KUBESAGA_CHAOS_SEED=$(CHAOS_SEED) \
+		KUBESAGA_CHAOS_BUS_ORDERS=50 KUBESAGA_CHAOS_BUS_DOWN=30 \
 		$(GO) test ./test/chaos/... -count=1 -v -timeout=40m 2>&1 | tee $(CHAOS_LOG)
 	@echo "---- chaos summary (full log: $(CHAOS_LOG))"
 	@grep -E '^(ha|chaos): (seed|replicas|orders)=' $(CHAOS_LOG)
+	@grep -E '^bus: orders=' $(CHAOS_LOG) | tail -1
 	@grep -E '^chaos: orders=' $(CHAOS_LOG) | tail -1
