@@ -76,7 +76,7 @@ var _ = Describe("Saga log on the event bus", func() {
 	It("lets sagas run while the bus is down and publishes the backlog when it returns, once", func() {
 		bus.Shutdown()
 		product := newProduct(store, 15)
-		var orders []*sagav1.Order
+		orders := make([]*sagav1.Order, 0, 3)
 		for range 3 {
 			orders = append(orders, newOrder(newCart(store, product, 1, "2.00"), store))
 		}

@@ -69,7 +69,8 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "natsd: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "natsd: serving %s, stream %s (subjects %s.>), store %s\n", srv.URL(), eventbus.StreamName, eventbus.SubjectPrefix, *store)
+	fmt.Fprintf(os.Stderr, "natsd: serving %s, stream %s (subjects %s.>), store %s\n",
+		srv.URL(), eventbus.StreamName, eventbus.SubjectPrefix, *store)
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-sig.Done()

@@ -101,7 +101,8 @@ type Relay struct {
 
 // New builds a relay over the service's database and event log; Run starts it.
 // It registers kubesaga_outbox_* metrics on reg.
-func New(db *storage.DB, log *events.Log, js jetstream.JetStream, cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Relay, error) {
+func New(db *storage.DB, log *events.Log, js jetstream.JetStream, cfg Config,
+	reg prometheus.Registerer, logger *slog.Logger) (*Relay, error) {
 	cfg.defaults()
 	if cfg.Service == "" || strings.ContainsAny(cfg.Service, ".*> ") {
 		return nil, fmt.Errorf("outbox: service %q: must be a non-empty subject token", cfg.Service)

@@ -45,7 +45,8 @@ func Open(name, dbPath string, logger *slog.Logger, files fs.FS) (*Base, error) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, dbPath, idempotency.Migrations, events.Migrations, outbox.Migrations, storage.Migrations{Source: name, FS: migrations})
+	db, err := storage.Open(ctx, dbPath, idempotency.Migrations, events.Migrations, outbox.Migrations,
+		storage.Migrations{Source: name, FS: migrations})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}

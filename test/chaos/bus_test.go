@@ -175,7 +175,9 @@ func serviceLog(ctx context.Context, t *testing.T, base, token string) []string 
 		t.Fatal(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	var page struct{ Items []struct{ Action, Detail string } }
+	var page struct {
+		Items []struct{ Action, Detail string }
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func Parse(args []string, getenv func(string) string, usage io.Writer) (Options,
 		return Options{}, errors.New("--nats-url must not be empty")
 	}
 	if !strings.HasPrefix(o.Subject, eventbus.SubjectPrefix+".") {
-		return Options{}, fmt.Errorf("--subject %q: must start with %s.", o.Subject, eventbus.SubjectPrefix)
+		return Options{}, fmt.Errorf("--subject %q: must start with %q", o.Subject, eventbus.SubjectPrefix+".")
 	}
 	if len(o.CorrelationID) > 128 {
 		return Options{}, errors.New("--correlation-id must not exceed 128 characters")

@@ -77,7 +77,7 @@ func TestNoFollowPrintsTheStreamFilteredByCorrelationID(t *testing.T) {
 	if err := Run(ctx, o, &out); err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
+	ids := make([]string, 0, 3)
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		var e eventbus.CloudEvent
 		if err := json.Unmarshal([]byte(l), &e); err != nil {

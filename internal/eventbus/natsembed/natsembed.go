@@ -41,7 +41,7 @@ type Options struct {
 	StoreDir string // JetStream's files; required
 	// HTTPPort serves NATS monitoring (/healthz, /jsz) on Host; 0: none.
 	HTTPPort int
-	Logs     bool   // log to stderr
+	Logs     bool // log to stderr
 }
 
 // Start starts a server and waits until it accepts clients.

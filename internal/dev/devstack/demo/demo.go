@@ -173,7 +173,8 @@ func (o *Options) stack(ctx context.Context, clusterUID string) (*devstack.Stack
 			return nil, err
 		}
 	}
-	o.say("starting the event bus (bin/natsd, JetStream in %s/nats), carts, stocks and sales on 127.0.0.1 (SQLite files and logs in %s), then the manager", o.stackDir())
+	o.say("starting the event bus (bin/natsd, JetStream in %s/nats), carts, stocks and sales on 127.0.0.1 "+
+		"(SQLite files and logs in %[1]s), then the manager", o.stackDir())
 	s, err := devstack.Start(ctx, devstack.Options{
 		Dir: o.stackDir(), BinDir: o.BinDir, Ports: o.Ports, Kubeconfig: o.kubeconfig(),
 		ManagerArgs: o.ManagerArgs, Detach: true, Log: o.Out, Bus: true,
