@@ -135,6 +135,42 @@ uninstall: manifests envtest ## Remove the CRDs from the current kubeconfig's cl
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/admission
 	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f config/crd/bases
 
+##@ Deployment (kustomize, without Helm)
+
+# Manager image for deploy/build-installer.
+IMG ?= $(IMG_PREFIX)/manager:$(IMG_TAG)
+# kustomize is the one built into kubectl (the envtest kubectl, `make envtest`).
+KUSTOMIZE ?= $(KUBECTL) kustomize
+# An overlay over config/default that only sets the image, so IMG never edits a committed file
+# (kubebuilder's `kustomize edit set image` would).
+DEPLOY_OVERLAY ?= $(LOCAL_DIR)/deploy-overlay
+
+.PHONY: deploy-overlay
+deploy-overlay:
+	@mkdir -p $(DEPLOY_OVERLAY)
+	@img='$(IMG)'; name="$${img%:*}"; tag="$${img##*:}"; \
+	 case "$$img" in *@sha256:*) name="$${img%@*}"; tag=""; digest="$${img#*@}";; esac; \
+	 if [ "$$name" = "$$img" ]; then tag=latest; fi; \
+	 { echo "apiVersion: kustomize.config.k8s.io/v1beta1"; echo "kind: Kustomization"; \
+	   echo "resources:"; echo "- $$(realpath --relative-to=$(DEPLOY_OVERLAY) $(CURDIR)/config/default)"; \
+	   echo "images:"; echo "- name: kubesaga/manager"; echo "  newName: $$name"; \
+	   if [ -n "$$digest" ]; then echo "  digest: $$digest"; else echo "  newTag: \"$$tag\""; fi; \
+	 } > $(DEPLOY_OVERLAY)/kustomization.yaml
+
+.PHONY: build-installer
+build-installer: manifests generate envtest deploy-overlay ## Write dist/install.yaml (CRD, RBAC, namespace, manager; IMG=...): `kubectl apply -f dist/install.yaml` installs kubesaga without Helm.
+	@mkdir -p dist
+	$(KUSTOMIZE) $(DEPLOY_OVERLAY) > dist/install.yaml
+	@echo "build-installer: dist/install.yaml ($(IMG))"
+
+.PHONY: deploy
+deploy: manifests envtest deploy-overlay ## Deploy the operator (config/default, IMG=...) to the cluster of the current kubeconfig.
+	$(KUSTOMIZE) $(DEPLOY_OVERLAY) | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: envtest deploy-overlay ## Remove what make deploy installed, CRD included (and so every Order). ignore-not-found=true ignores missing ones.
+	$(KUSTOMIZE) $(DEPLOY_OVERLAY) | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
 .PHONY: bench
 bench: envtest ## Run the throughput benchmark (go run ./test/bench -n=N; N ?= 2000).
 	@if [ "$$($(GO) list -f '{{.Name}}' ./test/bench 2>/dev/null)" = main ]; then \
