@@ -54,6 +54,11 @@ app.kubernetes.io/part-of: kubesaga
 {{- end }}
 {{- end }}
 
+{{/* The image: repository@digest when a digest is set, else repository:tag. */}}
 {{- define "kubesaga.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}

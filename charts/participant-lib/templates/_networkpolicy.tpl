@@ -24,6 +24,14 @@ spec:
           podSelector:
             matchLabels:
               {{- toYaml $np.operator.podLabels | nindent 14 }}
+        # The operator chart's `helm test` Pod (the operator's labels, component "test")
+        # checks /readyz; it exists only while the test runs.
+        - namespaceSelector:
+            matchLabels:
+              kubernetes.io/metadata.name: {{ default .Release.Namespace $np.operator.namespace | quote }}
+          podSelector:
+            matchLabels:
+              {{- toYaml (merge (dict "app.kubernetes.io/component" "test") (omit $np.operator.podLabels "app.kubernetes.io/component")) | nindent 14 }}
       ports:
         - port: http
           protocol: TCP
