@@ -53,7 +53,7 @@ const (
 type Options struct {
 	// TokenFile is the file holding the accepted tokens, one per line.
 	TokenFile string
-	// Service labels the failure counter (service=<name>).
+	// Service labels the failure counter (service_name=<name>).
 	Service string
 	// Registerer receives kubesaga_auth_failures_total; nil registers nothing.
 	Registerer prometheus.Registerer
@@ -112,7 +112,7 @@ func New(o Options) (*Guard, error) {
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        "kubesaga_auth_failures_total",
 			Help:        "Requests refused with 401 because the bearer token was missing, malformed or not accepted.",
-			ConstLabels: prometheus.Labels{"service": o.Service},
+			ConstLabels: prometheus.Labels{"service_name": o.Service}, // not "service": see httpapi.ServiceLabel
 		}, []string{"reason"}),
 	}
 	for _, r := range []string{ReasonMissing, ReasonMalformed, ReasonInvalid} {

@@ -238,10 +238,10 @@ func TestOpsEndpoints(t *testing.T) {
 	c.Do("POST", "/api/carts/"+cartID+"/lock", order(uuid.NewString())).ExpectProblem(t, 409, httpapi.SlugCartUnavailable)
 	m := string(c.Do("GET", "/metrics", nil).Expect(t, 200, nil).Body)
 	for _, want := range []string{
-		`kubesaga_http_requests_total{code="200",route="POST /api/carts/{id}/lock",service="carts"} 1`,
-		`kubesaga_http_requests_total{code="409",route="POST /api/carts/{id}/lock",service="carts"} 1`,
-		`kubesaga_business_events_total{action="LOCK_CART",outcome="FAILURE",service="carts"} 1`,
-		`kubesaga_business_events_total{action="LOCK_CART",outcome="SUCCESS",service="carts"} 1`,
+		`kubesaga_http_requests_total{code="200",route="POST /api/carts/{id}/lock",service_name="carts"} 1`,
+		`kubesaga_http_requests_total{code="409",route="POST /api/carts/{id}/lock",service_name="carts"} 1`,
+		`kubesaga_business_events_total{action="lock_cart",outcome="failure",service_name="carts"} 1`,
+		`kubesaga_business_events_total{action="lock_cart",outcome="success",service_name="carts"} 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +65,7 @@ func NewLog(db *storage.DB, reg prometheus.Registerer, service string, logger *s
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name:        "kubesaga_business_events_total",
 		Help:        "Business events recorded, by action and outcome.",
-		ConstLabels: prometheus.Labels{"service": service},
+		ConstLabels: prometheus.Labels{httpapi.ServiceLabel: service},
 	}, []string{"action", "outcome"})
 	if err := reg.Register(c); err != nil {
 		return nil, fmt.Errorf("register business event counter: %w", err)
@@ -80,7 +81,8 @@ func (l *Log) Append(tx *storage.Tx, action, outcome, correlationID, detail stri
 		return fmt.Errorf("append %s event: %w", action, err)
 	}
 	tx.OnCommit(func() {
-		l.counter.WithLabelValues(action, outcome).Inc()
+		// Label values in lower case, like every kubesaga metric label (the log keeps LOCK_CART).
+		l.counter.WithLabelValues(strings.ToLower(action), strings.ToLower(outcome)).Inc()
 		l.logger.Info("business event", "action", action, "outcome", outcome, "correlation_id", correlationID, "detail", detail)
 		if f := l.notify.Load(); f != nil {
 			(*f)()

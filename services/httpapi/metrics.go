@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kubesaga/kubesaga/internal/buildinfo"
 )
 
 // unmatchedRoute labels requests that matched no route, so that scanners probing
@@ -23,12 +25,18 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// NewMetrics creates the registry with Go and process collectors and the HTTP
-// request metrics, all labelled with service=<name>.
+// ServiceLabel names the service on every kubesaga metric of a participant. It is not
+// "service": a ServiceMonitor's targets carry the Kubernetes Service's name as "service",
+// and Prometheus would rename ours to exported_service.
+const ServiceLabel = "service_name"
+
+// NewMetrics creates the registry with Go and process collectors, kubesaga_build_info,
+// and the HTTP request metrics, all labelled with service_name=<name>.
 func NewMetrics(service string) *Metrics {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	labels := prometheus.Labels{"service": service}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildinfo.Collector())
+	labels := prometheus.Labels{ServiceLabel: service}
 	m := &Metrics{
 		Registry: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{

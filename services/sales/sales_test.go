@@ -169,9 +169,9 @@ func TestOpsEndpoints(t *testing.T) {
 	c.Do("PUT", "/api/sales/"+id, saleBody(1, id, line{"productId": 1, "quantity": 1, "unitPrice": "1.00"})).Expect(t, 201, nil)
 	m := string(c.Do("GET", "/metrics", nil).Expect(t, 200, nil).Body)
 	for _, want := range []string{
-		`kubesaga_http_requests_total{code="201",route="PUT /api/sales/{id}",service="sales"} 1`,
-		`kubesaga_business_events_total{action="CREATE_SALE",outcome="SUCCESS",service="sales"} 1`,
-		`kubesaga_http_request_duration_seconds_count{route="PUT /api/sales/{id}",service="sales"} 1`,
+		`kubesaga_http_requests_total{code="201",route="PUT /api/sales/{id}",service_name="sales"} 1`,
+		`kubesaga_business_events_total{action="create_sale",outcome="success",service_name="sales"} 1`,
+		`kubesaga_http_request_duration_seconds_count{route="PUT /api/sales/{id}",service_name="sales"} 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)

@@ -91,7 +91,7 @@ func TestEveryRouteNeedsTheToken(t *testing.T) {
 			m := in.do("GET", "/metrics", nil, "Authorization", "").must(t, 200)
 			total := 0
 			for _, reason := range []string{"missing", "malformed", "invalid"} {
-				re := regexp.MustCompile(`(?m)^kubesaga_auth_failures_total\{reason="` + reason + `",service="` + svc.name + `"\} (\d+)$`)
+				re := regexp.MustCompile(`(?m)^kubesaga_auth_failures_total\{reason="` + reason + `",service_name="` + svc.name + `"\} (\d+)$`)
 				sm := re.FindSubmatch(m.Body)
 				if sm == nil {
 					t.Fatalf("no kubesaga_auth_failures_total{reason=%q} in /metrics", reason)

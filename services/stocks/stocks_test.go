@@ -332,12 +332,12 @@ func TestOpsEndpoints(t *testing.T) {
 	}
 	m := string(c.Do("GET", "/metrics", nil).Expect(t, 200, nil).Body)
 	for _, want := range []string{
-		`kubesaga_http_requests_total{code="201",route="PUT /api/reservations/{id}",service="stocks"} 1`,
-		`kubesaga_http_requests_total{code="409",route="PUT /api/reservations/{id}",service="stocks"} 1`,
-		`kubesaga_http_requests_total{code="404",route="unmatched",service="stocks"} 1`,
-		`kubesaga_http_request_duration_seconds_bucket{route="PUT /api/reservations/{id}",service="stocks",le="+Inf"} 2`,
-		`kubesaga_business_events_total{action="CREATE_RESERVATION",outcome="FAILURE",service="stocks"} 1`,
-		`kubesaga_business_events_total{action="CREATE_RESERVATION",outcome="SUCCESS",service="stocks"} 1`,
+		`kubesaga_http_requests_total{code="201",route="PUT /api/reservations/{id}",service_name="stocks"} 1`,
+		`kubesaga_http_requests_total{code="409",route="PUT /api/reservations/{id}",service_name="stocks"} 1`,
+		`kubesaga_http_requests_total{code="404",route="unmatched",service_name="stocks"} 1`,
+		`kubesaga_http_request_duration_seconds_bucket{route="PUT /api/reservations/{id}",service_name="stocks",le="+Inf"} 2`,
+		`kubesaga_business_events_total{action="create_reservation",outcome="failure",service_name="stocks"} 1`,
+		`kubesaga_business_events_total{action="create_reservation",outcome="success",service_name="stocks"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(m, want) {

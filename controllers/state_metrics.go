@@ -1,0 +1,171 @@
+/*
+Copyright 2026 The kubesaga Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
+	"github.com/kubesaga/kubesaga/internal/buildinfo"
+	"github.com/kubesaga/kubesaga/internal/saga"
+)
+
+// State metric names: computed at scrape time from the informer cache (kube-state-metrics
+// style), so they are right after a restart and on a standby replica too, with no
+// hand-kept map to drift.
+const (
+	MetricOrders              = "kubesaga_orders"
+	MetricOldestInFlightAge   = "kubesaga_oldest_inflight_saga_age_seconds"
+	MetricRetryingPastBudget  = "kubesaga_sagas_retrying_past_budget"
+	stateMetricsScrapeTimeout = 5 * time.Second
+)
+
+var allPhases = []sagav1.OrderPhase{sagav1.PhasePending, sagav1.PhaseRunning, sagav1.PhaseCompensating,
+	sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled}
+
+// StateCollector reports Orders by namespace and phase, the age of the oldest saga in
+// flight, and the sagas retrying a step past the attempt budget, read from a cache.
+type StateCollector struct {
+	reader      atomic.Pointer[client.Reader]
+	maxAttempts atomic.Int64
+	now         func() time.Time
+
+	orders, oldest, pastBudget *prometheus.Desc
+}
+
+// NewStateCollector returns a collector with no reader yet (it reports nothing until
+// SetReader).
+func NewStateCollector() *StateCollector {
+	return &StateCollector{
+		now: time.Now,
+		orders: prometheus.NewDesc(MetricOrders, "Orders, by namespace and phase (from the informer cache).",
+			[]string{"namespace", "phase"}, nil),
+		oldest: prometheus.NewDesc(MetricOldestInFlightAge,
+			"Age of the oldest Order whose saga is in flight (Pending, Running or Compensating); 0 when none is.", nil, nil),
+		pastBudget: prometheus.NewDesc(MetricRetryingPastBudget,
+			"Sagas retrying a step past the attempt budget (--max-attempts): after the pivot they retry until the participant answers.",
+			nil, nil),
+	}
+}
+
+// SetReader points the collector at a manager's cache and retry policy; the latest call
+// wins (tests start several managers in one process).
+func (c *StateCollector) SetReader(r client.Reader, p saga.Policy) {
+	c.reader.Store(&r)
+	c.maxAttempts.Store(int64(p.MaxAttempts))
+}
+
+// Describe implements prometheus.Collector.
+func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.orders
+	ch <- c.oldest
+	ch <- c.pastBudget
+}
+
+// Collect implements prometheus.Collector: one List of the cache per scrape.
+func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
+	rp := c.reader.Load()
+	if rp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateMetricsScrapeTimeout)
+	defer cancel()
+	var list sagav1.OrderList
+	if err := (*rp).List(ctx, &list); err != nil {
+		// Not synced yet, or stopping: report nothing rather than wrong zeros.
+		return
+	}
+	type key struct {
+		ns    string
+		phase sagav1.OrderPhase
+	}
+	counts := map[key]int{}
+	namespaces := map[string]bool{}
+	now := c.now()
+	var oldest time.Duration
+	pastBudget := 0
+	budget := int32(c.maxAttempts.Load())
+	for i := range list.Items {
+		o := &list.Items[i]
+		phase := o.Status.Phase
+		if phase == "" {
+			phase = sagav1.PhasePending
+		}
+		counts[key{o.Namespace, phase}]++
+		namespaces[o.Namespace] = true
+		if !inFlight(o) {
+			continue
+		}
+		if age := now.Sub(o.CreationTimestamp.Time); age > oldest {
+			oldest = age
+		}
+		if budget > 0 && retryingPastBudget(o, budget) {
+			pastBudget++
+		}
+	}
+	// Every phase of every namespace that has Orders, zeros included, so a rule can compare.
+	for ns := range namespaces {
+		for _, p := range allPhases {
+			ch <- prometheus.MustNewConstMetric(c.orders, prometheus.GaugeValue, float64(counts[key{ns, p}]), ns, string(p))
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.pastBudget, prometheus.GaugeValue, float64(pastBudget))
+}
+
+// inFlight: the saga has not reached a final state. A Stalled Order is not in flight: it
+// waits for a person, and has its own metric and alert.
+func inFlight(o *sagav1.Order) bool {
+	switch o.Status.Phase {
+	case sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled:
+		return false
+	}
+	return true
+}
+
+func retryingPastBudget(o *sagav1.Order, budget int32) bool {
+	for _, s := range o.Status.Steps {
+		if s.State == string(saga.StepRetrying) && s.Attempts >= budget {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	stateOnce      sync.Once
+	stateCollector *StateCollector
+)
+
+// RegisterStateMetrics registers, once per process, the state collector and
+// kubesaga_build_info in controller-runtime's registry (served on the manager's /metrics),
+// and points the collector at r (the manager's cache).
+func RegisterStateMetrics(r client.Reader, p saga.Policy) *StateCollector {
+	stateOnce.Do(func() {
+		stateCollector = NewStateCollector()
+		metrics.Registry.MustRegister(stateCollector, buildinfo.Collector())
+	})
+	stateCollector.SetReader(r, p)
+	return stateCollector
+}
