@@ -81,6 +81,11 @@ verify: ## Fail, showing the diff, when generated code, manifests or formatting 
 .PHONY: test
 test: verify vet lint envtest helm ## Verify, vet, lint, then run every test (envtest suites, chart checks, e2e under test/e2e) with coverage.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -coverprofile cover.out
+	@$(MAKE) --no-print-directory test-promrules
+
+.PHONY: test-promrules
+test-promrules: ## Check the chart's alert rules and dashboard with Prometheus' parsers (test/promrules, a module of its own).
+	cd test/promrules && $(GO) test ./... -count=1
 
 .PHONY: envtest
 envtest: ## Build etcd, kube-apiserver and kubectl from Go modules (first time ~5-7 min), print KUBEBUILDER_ASSETS.

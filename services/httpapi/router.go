@@ -22,7 +22,8 @@ func (r Route) Method() string { m, _, _ := strings.Cut(r.Pattern, " "); return 
 func (r Route) Path() string { _, p, _ := strings.Cut(r.Pattern, " "); return p }
 
 // NewHandler registers the routes on a fresh ServeMux and wraps it with panic
-// recovery, request metrics and problem documents for unmatched requests.
+// recovery, request metrics, an access log line per request and problem documents for
+// unmatched requests.
 func NewHandler(routes []Route, metrics *Metrics, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
@@ -40,7 +41,7 @@ func NewHandler(routes []Route, metrics *Metrics, logger *slog.Logger) (http.Han
 		mux.ServeHTTP(w, r)
 	})
 	h = recoverer(h, logger)
-	return metrics.Instrument(h), nil
+	return metrics.Instrument(accessLog(h, logger)), nil
 }
 
 // recoverer turns a panic into a logged 500 instead of a dropped connection.
