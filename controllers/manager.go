@@ -217,7 +217,7 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 	}
 	// Orders by phase, oldest saga in flight, retries past the budget, build info: computed
 	// from this manager's cache at scrape time.
-	controllers.RegisterStateMetrics(mgr.GetCache(), o.Policy())
+	RegisterStateMetrics(mgr.GetCache(), o.Policy())
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)
 	}

@@ -35,7 +35,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
 )
 
 // kustomizeBuild runs `kubectl kustomize dir`.
@@ -134,7 +134,7 @@ func TestKustomizeDefault(t *testing.T) {
 	if labels["app.kubernetes.io/name"] != "kubesaga" || labels["app.kubernetes.io/component"] != "manager" {
 		t.Errorf("pod labels %v lack app.kubernetes.io/name=kubesaga, app.kubernetes.io/component=manager", labels)
 	}
-	var o manager.Options
+	var o controllers.ManagerOptions
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	o.BindFlags(fs)

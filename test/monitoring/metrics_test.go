@@ -46,7 +46,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
-	"github.com/kubesaga/kubesaga/internal/manager"
+	"github.com/kubesaga/kubesaga/controllers"
 	"github.com/kubesaga/kubesaga/services/carts"
 	"github.com/kubesaga/kubesaga/services/sales"
 	"github.com/kubesaga/kubesaga/services/stocks"
@@ -210,7 +210,7 @@ func TestMonitoringMetricsAreExported(t *testing.T) {
 		fmt.Sprintf(`{"id":%q,"storeId":101,"lines":[{"productId":502,"quantity":2,"unitPrice":"3.00"}]}`, short))
 
 	metricsAddr := freeAddr(t)
-	var o manager.Options
+	var o controllers.ManagerOptions
 	fs := flag.NewFlagSet("manager", flag.ContinueOnError)
 	o.BindFlags(fs)
 	if err := fs.Parse([]string{
@@ -223,7 +223,7 @@ func TestMonitoringMetricsAreExported(t *testing.T) {
 	o.SkipNameValidation = true
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- manager.Run(ctx, cfg, o) }()
+	go func() { done <- controllers.RunManager(ctx, cfg, o) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -231,7 +231,7 @@ func TestMonitoringMetricsAreExported(t *testing.T) {
 		}
 	})
 
-	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: controllers.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
