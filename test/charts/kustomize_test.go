@@ -185,13 +185,12 @@ func TestKustomizeOptionalParts(t *testing.T) {
 		}
 		enabled = strings.Replace(enabled, line, line[1:], 1)
 	}
-	// The overlay is a copy of config/default with the two lines uncommented, next to it so
-	// relative paths hold.
-	dir := filepath.Join(root, "config", "default-enabled-test")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	// The overlay is a copy of config/default with the two lines uncommented, in a
+	// temporary folder: its bases are named by absolute path.
+	for _, base := range []string{"crd", "rbac", "manager", "prometheus", "network-policy"} {
+		enabled = strings.ReplaceAll(enabled, "- ../"+base+"\n", "- "+filepath.Join(root, "config", base)+"\n")
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	dir := t.TempDir()
 	entries, err := os.ReadDir(filepath.Join(root, "config", "default"))
 	if err != nil {
 		t.Fatal(err)
