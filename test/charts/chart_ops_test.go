@@ -423,3 +423,120 @@ func TestHelmTestHook(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitoringBundle: off by default; on, a ServiceMonitor that selects the metrics
+// Service's port, a PodMonitor that selects the participant charts' pods and port, a
+// PrometheusRule whose alerts link runbooks, and a dashboard ConfigMap for the Grafana
+// sidecar, all accepted by an API server that serves the prometheus-operator kinds.
+func TestMonitoringBundle(t *testing.T) {
+	const ns = "monitoring"
+	for _, kind := range []string{"ServiceMonitor", "PodMonitor", "PrometheusRule", "kubesaga-dashboard"} {
+		if strings.Contains(helmTemplate(t, operator, ns), kind) {
+			t.Errorf("%s is rendered by default; the monitoring bundle is off by default", kind)
+		}
+	}
+	manifest := helmTemplate(t, operator, ns, "monitoring.serviceMonitor.enabled=true", "monitoring.podMonitor.enabled=true",
+		"monitoring.prometheusRule.enabled=true", "monitoring.dashboard.enabled=true",
+		"monitoring.serviceMonitor.labels.release=kube-prometheus-stack",
+		"monitoring.prometheusRule.runbookBaseURL=https://runbooks.example.com/kubesaga/")
+
+	var sm struct {
+		Metadata struct{ Labels map[string]string }
+		Spec     struct {
+			Selector  struct{ MatchLabels map[string]string }
+			Endpoints []struct{ Port, Path string }
+		}
+	}
+	var svc corev1.Service
+	named(t, manifest, "ServiceMonitor", operator, &sm)
+	object(t, manifest, "Service", &svc)
+	if sm.Metadata.Labels["release"] != "kube-prometheus-stack" {
+		t.Errorf("monitoring.serviceMonitor.labels not applied: %v", sm.Metadata.Labels)
+	}
+	for k, v := range sm.Spec.Selector.MatchLabels {
+		if svc.Labels[k] != v {
+			t.Errorf("the ServiceMonitor selects %s=%s, which the metrics Service lacks", k, v)
+		}
+	}
+	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name || sm.Spec.Endpoints[0].Path != "/metrics" {
+		t.Errorf("ServiceMonitor endpoints %+v, Service port %q", sm.Spec.Endpoints, svc.Spec.Ports[0].Name)
+	}
+
+	var pm struct {
+		Spec struct {
+			Selector            struct{ MatchLabels map[string]string }
+			PodMetricsEndpoints []struct{ Port, Path string }
+		}
+	}
+	named(t, manifest, "PodMonitor", operator+"-participants", &pm)
+	for _, p := range participants {
+		var d appsv1.Deployment
+		object(t, helmTemplate(t, p, ns), "Deployment", &d)
+		for k, v := range pm.Spec.Selector.MatchLabels {
+			if d.Spec.Template.Labels[k] != v {
+				t.Errorf("the PodMonitor selects %s=%s, which the %s pods lack", k, v, p)
+			}
+		}
+		if !slices.ContainsFunc(d.Spec.Template.Spec.Containers[0].Ports, func(cp corev1.ContainerPort) bool {
+			return cp.Name == pm.Spec.PodMetricsEndpoints[0].Port
+		}) {
+			t.Errorf("the %s pods have no port named %q", p, pm.Spec.PodMetricsEndpoints[0].Port)
+		}
+	}
+
+	var pr struct {
+		Spec struct {
+			Groups []struct {
+				Rules []struct {
+					Alert       string
+					Annotations map[string]string
+				}
+			}
+		}
+	}
+	named(t, manifest, "PrometheusRule", operator, &pr)
+	alerts := 0
+	for _, g := range pr.Spec.Groups {
+		for _, r := range g.Rules {
+			alerts++
+			if want := "https://runbooks.example.com/kubesaga/" + r.Alert + ".md"; r.Annotations["runbook_url"] != want {
+				t.Errorf("alert %s: runbook_url %q, want %q", r.Alert, r.Annotations["runbook_url"], want)
+			}
+			if _, err := os.Stat(filepath.Join(root, "docs", "runbooks", r.Alert+".md")); err != nil {
+				t.Errorf("alert %s has no docs/runbooks/%s.md", r.Alert, r.Alert)
+			}
+		}
+	}
+	if alerts < 5 {
+		t.Errorf("the PrometheusRule has %d alerts, want at least 5", alerts)
+	}
+
+	var cm corev1.ConfigMap
+	named(t, manifest, "ConfigMap", operator+"-dashboard", &cm)
+	if cm.Labels["grafana_dashboard"] != "1" {
+		t.Errorf("the dashboard ConfigMap lacks the Grafana sidecar label: %v", cm.Labels)
+	}
+	var dash struct {
+		Title  string
+		Panels []any
+	}
+	if err := yaml.Unmarshal([]byte(cm.Data["kubesaga.json"]), &dash); err != nil || dash.Title != "kubesaga" || len(dash.Panels) == 0 {
+		t.Errorf("the dashboard JSON does not decode (%v) or is empty: %q", err, dash.Title)
+	}
+
+	if _, _, err := kubectl(t, nil, "apply", "-f", filepath.Join(root, "test", "charts", "testdata", "monitoring-crds.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := kubectl(t, nil, "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com",
+		"crd/podmonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com"); err != nil {
+		t.Fatal(err)
+	}
+	restrictedNamespace(t, ns)
+	out := applyDryRun(t, manifest)
+	for _, want := range []string{"servicemonitor.monitoring.coreos.com/kubesaga created", "podmonitor.monitoring.coreos.com/kubesaga-participants created",
+		"prometheusrule.monitoring.coreos.com/kubesaga created", "configmap/kubesaga-dashboard created"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("server dry run did not report %q:\n%s", want, out)
+		}
+	}
+}
