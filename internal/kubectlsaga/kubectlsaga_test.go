@@ -180,7 +180,13 @@ func TestStatusShowsStepsHistoryEventsAndParticipantEvents(t *testing.T) {
 	t.Cleanup(srv.Close)
 	post := func(path, body string) {
 		t.Helper()
-		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Correlation-ID", string(o.UID)) // as the operator sends it
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
