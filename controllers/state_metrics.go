@@ -44,7 +44,7 @@ const (
 var allPhases = []sagav1.OrderPhase{sagav1.PhasePending, sagav1.PhaseRunning, sagav1.PhaseCompensating,
 	sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled}
 
-// StateCollector reports Orders by namespace and phase, the age of the oldest saga in
+// StateCollector reports Orders by phase, the age of the oldest saga in
 // flight, and the sagas retrying a step past the attempt budget, read from a cache.
 type StateCollector struct {
 	reader      atomic.Pointer[client.Reader]
@@ -59,8 +59,10 @@ type StateCollector struct {
 func NewStateCollector() *StateCollector {
 	return &StateCollector{
 		now: time.Now,
-		orders: prometheus.NewDesc(MetricOrders, "Orders, by namespace and phase (from the informer cache).",
-			[]string{"namespace", "phase"}, nil),
+		// No "namespace" label: a ServiceMonitor gives the target's namespace that name, and
+		// ours would become exported_namespace. `kubectl saga list -A` tells where they are.
+		orders: prometheus.NewDesc(MetricOrders, "Orders, by phase (from the informer cache).",
+			[]string{"phase"}, nil),
 		oldest: prometheus.NewDesc(MetricOldestInFlightAge,
 			"Age of the oldest Order whose saga is in flight (Pending, Running or Compensating); 0 when none is.", nil, nil),
 		pastBudget: prometheus.NewDesc(MetricRetryingPastBudget,
@@ -96,12 +98,7 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 		// Not synced yet, or stopping: report nothing rather than wrong zeros.
 		return
 	}
-	type key struct {
-		ns    string
-		phase sagav1.OrderPhase
-	}
-	counts := map[key]int{}
-	namespaces := map[string]bool{}
+	counts := map[sagav1.OrderPhase]int{}
 	now := c.now()
 	var oldest time.Duration
 	pastBudget := 0
@@ -112,8 +109,7 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 		if phase == "" {
 			phase = sagav1.PhasePending
 		}
-		counts[key{o.Namespace, phase}]++
-		namespaces[o.Namespace] = true
+		counts[phase]++
 		if !inFlight(o) {
 			continue
 		}
@@ -124,11 +120,9 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 			pastBudget++
 		}
 	}
-	// Every phase of every namespace that has Orders, zeros included, so a rule can compare.
-	for ns := range namespaces {
-		for _, p := range allPhases {
-			ch <- prometheus.MustNewConstMetric(c.orders, prometheus.GaugeValue, float64(counts[key{ns, p}]), ns, string(p))
-		}
+	// Every phase, zeros included, so that a rule or a graph sees 0 rather than nothing.
+	for _, p := range allPhases {
+		ch <- prometheus.MustNewConstMetric(c.orders, prometheus.GaugeValue, float64(counts[p]), string(p))
 	}
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.pastBudget, prometheus.GaugeValue, float64(pastBudget))
