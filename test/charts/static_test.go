@@ -129,7 +129,7 @@ func TestRBACIsTheGeneratedRole(t *testing.T) {
 	manifest := helmTemplate(t, operator, "kubesaga")
 	var cr rbacv1.ClusterRole
 	var role rbacv1.Role
-	object(t, manifest, "ClusterRole", &cr)
+	named(t, manifest, "ClusterRole", operator+"-manager", &cr) // the others are the aggregated view/edit roles
 	object(t, manifest, "Role", &role)
 	for _, r := range role.Rules {
 		if !slices.Equal(r.APIGroups, []string{"coordination.k8s.io"}) {
