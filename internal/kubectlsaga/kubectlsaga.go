@@ -140,9 +140,9 @@ func run(ctx context.Context, args []string, s Streams) (int, error) {
 	}
 	switch cmd {
 	case "status":
-		return ExitOK, Status(ctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]}, po.participants(), s.Out)
+		return exitCode(Status(ctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]}, po.participants(), s.Out))
 	case "retry":
-		return ExitOK, Retry(ctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]}, s.Out)
+		return exitCode(Retry(ctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]}, s.Out))
 	case "wait":
 		wctx := ctx
 		if *timeout > 0 {
@@ -160,8 +160,15 @@ func run(ctx context.Context, args []string, s Streams) (int, error) {
 		if g.allNamespaces {
 			ns = ""
 		}
-		return ExitOK, List(ctx, c, ns, *stalled, s.Out)
+		return exitCode(List(ctx, c, ns, *stalled, s.Out))
 	}
+}
+
+func exitCode(err error) (int, error) {
+	if err != nil {
+		return ExitError, err
+	}
+	return ExitOK, nil
 }
 
 // client builds a client from the kubeconfig the way kubectl does, and returns the
