@@ -316,7 +316,7 @@ func TestAggregatedRolesLetNamespaceUsersWorkWithOrders(t *testing.T) {
 	if _, _, err := kubectl(t, []byte(roleDocs(t, manifest, view.Name, edit.Name)), "apply", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := kubectl(t, nil, "apply", "--server-side", "-f", filepath.Join(root, "config", "crd", "bases")); err != nil {
+	if _, _, err := kubectl(t, nil, "apply", "-f", filepath.Join(root, "config", "crd", "bases")); err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range [][2]string{{"viewer", view.Name}, {"editor", view.Name}, {"editor", edit.Name}} {
@@ -325,7 +325,11 @@ func TestAggregatedRolesLetNamespaceUsersWorkWithOrders(t *testing.T) {
 		}
 	}
 	can := func(user, verb, resource, namespace string) bool {
-		out, _, _ := kubectl(t, nil, "auth", "can-i", verb, resource, "-n", namespace, "--as", user)
+		args := []string{"auth", "can-i", verb, resource, "-n", namespace, "--as", user}
+		if r, sub, ok := strings.Cut(resource, "/"); ok {
+			args = []string{"auth", "can-i", verb, r, "--subresource=" + sub, "-n", namespace, "--as", user}
+		}
+		out, _, _ := kubectl(t, nil, args...)
 		return strings.TrimSpace(out) == "yes"
 	}
 	for _, c := range []struct {

@@ -186,11 +186,16 @@ func TestKustomizeOptionalParts(t *testing.T) {
 		enabled = strings.Replace(enabled, line, line[1:], 1)
 	}
 	// The overlay is a copy of config/default with the two lines uncommented, in a
-	// temporary folder: its bases are named by absolute path.
-	for _, base := range []string{"crd", "rbac", "manager", "prometheus", "network-policy"} {
-		enabled = strings.ReplaceAll(enabled, "- ../"+base+"\n", "- "+filepath.Join(root, "config", base)+"\n")
-	}
+	// temporary folder: its bases are named by a relative path from there (kustomize
+	// refuses absolute ones).
 	dir := t.TempDir()
+	for _, base := range []string{"crd", "rbac", "manager", "prometheus", "network-policy"} {
+		rel, err := filepath.Rel(dir, filepath.Join(root, "config", base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enabled = strings.ReplaceAll(enabled, "- ../"+base+"\n", "- "+rel+"\n")
+	}
 	entries, err := os.ReadDir(filepath.Join(root, "config", "default"))
 	if err != nil {
 		t.Fatal(err)
