@@ -321,7 +321,8 @@ var _ = Describe("Order saga", func() {
 			}
 			for _, m := range f.GetMetric() {
 				for _, l := range m.GetLabel() {
-					Expect(l.GetName()).To(BeElementOf("step", "action", "outcome", "result", "reason"), f.GetName())
+					Expect(l.GetName()).To(BeElementOf("step", "action", "outcome", "result", "reason", "phase", "version", "revision", "goversion"),
+						f.GetName())
 				}
 			}
 		}
