@@ -21,6 +21,7 @@ package charts
 // view/edit ClusterRoles, the `helm test` hook, and a README that cannot drift from values.yaml.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -312,38 +313,42 @@ func TestAggregatedRolesLetNamespaceUsersWorkWithOrders(t *testing.T) {
 	if _, _, err := kubectl(t, nil, "create", "namespace", ns); err != nil {
 		t.Fatal(err)
 	}
-	// Only the two ClusterRoles: the CRD stays out of this shared API server (TestInstall
-	// installs it with the chart); SubjectAccessReview does not need it.
-	if _, _, err := kubectl(t, []byte(roleDocs(t, manifest, view.Name, edit.Name)), "apply", "-f", "-"); err != nil {
+	// The two ClusterRoles under another name than TestInstall's release, so that they do not
+	// collide; the CRD stays out of this shared API server (SubjectAccessReview needs none).
+	renamed := helmTemplate(t, operator, "default", "fullnameOverride=agg-test")
+	if _, _, err := kubectl(t, []byte(roleDocs(t, renamed, "agg-test-view", "agg-test-edit")), "apply", "-f", "-"); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range [][2]string{{"viewer", view.Name}, {"editor", view.Name}, {"editor", edit.Name}} {
+	for _, b := range [][2]string{{"viewer", "agg-test-view"}, {"editor", "agg-test-view"}, {"editor", "agg-test-edit"}} {
 		if _, _, err := kubectl(t, nil, "-n", ns, "create", "rolebinding", b[0]+"-"+b[1], "--clusterrole="+b[1], "--user="+b[0]); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// can asks the API server (a SubjectAccessReview, what `kubectl auth can-i` sends).
 	can := func(user, verb, resource, namespace string) bool {
-		args := []string{"auth", "can-i", verb, resource, "-n", namespace, "--as", user}
-		if r, sub, ok := strings.Cut(resource, "/"); ok {
-			args = []string{"auth", "can-i", verb, r, "--subresource=" + sub, "-n", namespace, "--as", user}
+		res, sub, _ := strings.Cut(resource, "/")
+		sar := fmt.Sprintf(`{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{"user":%q,
+"resourceAttributes":{"group":"saga.kubesaga.io","resource":%q,"subresource":%q,"verb":%q,"namespace":%q}}}`, user, res, sub, verb, namespace)
+		out, _, err := kubectl(t, []byte(sar), "create", "-f", "-", "-o", "jsonpath={.status.allowed}")
+		if err != nil {
+			t.Fatal(err)
 		}
-		out, _, _ := kubectl(t, nil, args...)
-		return strings.TrimSpace(out) == "yes"
+		return strings.TrimSpace(out) == "true"
 	}
 	for _, c := range []struct {
 		user, verb, resource, ns string
 		want                     bool
 	}{
-		{"viewer", "list", "orders.saga.kubesaga.io", ns, true},
-		{"viewer", "watch", "orders.saga.kubesaga.io", ns, true},
-		{"viewer", "create", "orders.saga.kubesaga.io", ns, false},
-		{"editor", "create", "orders.saga.kubesaga.io", ns, true},
-		{"editor", "delete", "orders.saga.kubesaga.io", ns, true},
-		{"editor", "patch", "orders.saga.kubesaga.io/status", ns, false},  // status is the operator's
-		{"editor", "create", "orders.saga.kubesaga.io", "default", false}, // bound in one namespace only
+		{"viewer", "list", "orders", ns, true},
+		{"viewer", "watch", "orders", ns, true},
+		{"viewer", "create", "orders", ns, false},
+		{"editor", "create", "orders", ns, true},
+		{"editor", "delete", "orders", ns, true},
+		{"editor", "patch", "orders/status", ns, false},  // status is the operator's
+		{"editor", "create", "orders", "default", false}, // bound in one namespace only
 	} {
 		if got := can(c.user, c.verb, c.resource, c.ns); got != c.want {
-			t.Errorf("kubectl auth can-i %s %s -n %s --as %s = %v, want %v", c.verb, c.resource, c.ns, c.user, got, c.want)
+			t.Errorf("may %s %s %s in %s: %v, want %v", c.user, c.verb, c.resource, c.ns, got, c.want)
 		}
 	}
 }
