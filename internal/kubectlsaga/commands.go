@@ -94,7 +94,8 @@ func Status(ctx context.Context, c client.Client, key client.ObjectKey, p Partic
 		fmt.Fprintf(w, "Last error:     %s\n", o.Status.LastError)
 	}
 	if o.Status.NextRetryAt != nil {
-		fmt.Fprintf(w, "Next retry:     %s (in %s)\n", o.Status.NextRetryAt.UTC().Format(time.RFC3339), o.Status.NextRetryAt.Sub(now).Round(time.Second))
+		next := o.Status.NextRetryAt
+		fmt.Fprintf(w, "Next retry:     %s (in %s)\n", next.UTC().Format(time.RFC3339), next.Sub(now).Round(time.Second))
 	}
 	if tok, ok := o.Annotations[sagav1.RetryAnnotation]; ok {
 		fmt.Fprintf(w, "Retry asked:    %s=%s\n", sagav1.RetryAnnotation, tok)
@@ -237,7 +238,8 @@ func Retry(ctx context.Context, c client.Client, key client.ObjectKey, w io.Writ
 	if err := c.Patch(ctx, o, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("annotate order %s: %w", key, err)
 	}
-	fmt.Fprintf(w, "order/%s retry requested (%s=%s, phase was %s)\n", key.Name, sagav1.RetryAnnotation, token, or(string(o.Status.Phase), "Pending"))
+	fmt.Fprintf(w, "order/%s retry requested (%s=%s, phase was %s)\n",
+		key.Name, sagav1.RetryAnnotation, token, or(string(o.Status.Phase), "Pending"))
 	return nil
 }
 

@@ -115,12 +115,12 @@ func run(ctx context.Context, args []string, s Streams) (int, error) {
 		fs.Usage()
 		return ExitError, usageError{"a command is required: status, retry, wait or list"}
 	}
-	cmd, rest := pos[0], pos[1:]
+	cmd, names := pos[0], pos[1:]
 	one := func() (string, error) {
-		if len(rest) != 1 {
-			return "", usageError{fmt.Sprintf("%s takes exactly one ORDER name, got %d arguments", cmd, len(rest))}
+		if len(names) != 1 {
+			return "", usageError{fmt.Sprintf("%s takes exactly one ORDER name, got %d arguments", cmd, len(names))}
 		}
-		return rest[0], nil
+		return names[0], nil
 	}
 	switch cmd {
 	case "status", "retry", "wait":
@@ -128,8 +128,8 @@ func run(ctx context.Context, args []string, s Streams) (int, error) {
 			return ExitError, err
 		}
 	case "list":
-		if len(rest) != 0 {
-			return ExitError, usageError{"list takes no arguments, got " + strings.Join(rest, " ")}
+		if len(names) != 0 {
+			return ExitError, usageError{"list takes no arguments, got " + strings.Join(names, " ")}
 		}
 	default:
 		return ExitError, usageError{fmt.Sprintf("unknown command %q: use status, retry, wait or list", cmd)}
@@ -140,9 +140,9 @@ func run(ctx context.Context, args []string, s Streams) (int, error) {
 	}
 	switch cmd {
 	case "status":
-		return exitCode(Status(ctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]}, po.participants(), s.Out))
+		return exitCode(Status(ctx, c, client.ObjectKey{Namespace: ns, Name: names[0]}, po.participants(), s.Out))
 	case "retry":
-		return exitCode(Retry(ctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]}, s.Out))
+		return exitCode(Retry(ctx, c, client.ObjectKey{Namespace: ns, Name: names[0]}, s.Out))
 	case "wait":
 		wctx := ctx
 		if *timeout > 0 {
@@ -150,11 +150,11 @@ func run(ctx context.Context, args []string, s Streams) (int, error) {
 			wctx, cancel = context.WithTimeout(ctx, *timeout)
 			defer cancel()
 		}
-		out, err := Wait(wctx, c, client.ObjectKey{Namespace: ns, Name: rest[0]})
+		out, err := Wait(wctx, c, client.ObjectKey{Namespace: ns, Name: names[0]})
 		if err != nil {
 			return ExitError, err
 		}
-		fmt.Fprintf(s.Out, "order/%s %s\n", rest[0], strings.ToLower(string(out)))
+		fmt.Fprintf(s.Out, "order/%s %s\n", names[0], strings.ToLower(string(out)))
 		return out.ExitCode(), nil
 	default: // list
 		if g.allNamespaces {

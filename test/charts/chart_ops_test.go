@@ -160,7 +160,8 @@ func renderWith(t *testing.T, ns, valuesYAML string, set ...string) string {
 	if err := os.WriteFile(f, []byte(valuesYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"template", operator, filepath.Join(root, "charts", operator), "--namespace", ns, "-f", f}
+	args := make([]string, 0, 7+2*len(set))
+	args = append(args, "template", operator, filepath.Join(root, "charts", operator), "--namespace", ns, "-f", f)
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

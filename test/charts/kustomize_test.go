@@ -41,7 +41,8 @@ import (
 // kustomizeBuild runs `kubectl kustomize dir`.
 func kustomizeBuild(t *testing.T, dir string) string {
 	t.Helper()
-	return mustRun(t, kubectlPath(t), "kustomize", dir)
+	kubeconfig(t) // starts the package's control plane, whose kubectl this is
+	return mustRun(t, cp.Kubectl(), "kustomize", dir)
 }
 
 // kinds counts the rendered objects by "Kind/name".
