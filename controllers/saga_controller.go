@@ -285,7 +285,7 @@ func (r *SagaReconciler) runSaga(ctx context.Context, s *sagaScope) error {
 	if _, ok := o.Annotations[sagav1.RetryAnnotation]; ok {
 		s.state = saga.Retry(s.def, s.state, now)
 		s.retried = true
-		o.Status.History = withHistory(o.Status.History, "RETRY_REQUESTED", now, "")
+		o.Status.History = withHistory(o.Status.History, sagav1.HistoryRetryRequested, now, "")
 		r.event(o, corev1.EventTypeNormal, "RetryRequested", "Retry", "retry requested by annotation %s", sagav1.RetryAnnotation)
 	}
 	for calls := 0; ; calls++ {
@@ -331,15 +331,15 @@ func (r *SagaReconciler) observeCall(s *sagaScope, out saga.Outcome, now time.Ti
 		*h = withHistory(*h, step.UndoneEvent, now, "")
 		r.event(o, corev1.EventTypeNormal, reasonOf(step.UndoneEvent), act.Name, "%s done (compensating %s)", act.Name, step.Name)
 	case act.Type == saga.ActUndo:
-		*h = withHistory(*h, "COMPENSATION_RETRYING", now, out.Err)
+		*h = withHistory(*h, sagav1.HistoryCompensationRetrying, now, out.Err)
 		r.event(o, corev1.EventTypeWarning, "CompensationRetrying", act.Name, "%s failed (attempt %d): %s",
 			act.Name, after.UndoAttempts, out.Err)
 	case after.Status == saga.StepRetrying:
-		*h = withHistory(*h, "STEP_RETRYING", now, out.Err)
+		*h = withHistory(*h, sagav1.HistoryStepRetrying, now, out.Err)
 		r.event(o, corev1.EventTypeWarning, "StepRetrying", act.Name, "%s failed (attempt %d), retrying at %s: %s",
 			act.Name, after.Attempts, after.NextRetryAt.UTC().Format(time.RFC3339), out.Err)
 	default:
-		*h = withHistory(*h, "STEP_FAILED", now, out.Err)
+		*h = withHistory(*h, sagav1.HistoryStepFailed, now, out.Err)
 		r.event(o, corev1.EventTypeWarning, "StepFailed", act.Name, "%s failed after %d attempt(s): %s",
 			act.Name, after.Attempts, out.Err)
 	}
@@ -372,14 +372,20 @@ func (r *SagaReconciler) observeDecision(s *sagaScope, now time.Time) {
 	}
 	switch o.Status.Phase {
 	case sagav1.PhaseSucceeded:
-		o.Status.History = withHistory(o.Status.History, sagav1.EventCompleted, now, "")
-		r.event(o, corev1.EventTypeNormal, "Completed", "Complete", "saga completed")
+		o.Status.History = withHistory(o.Status.History, sagav1.HistoryCompleted, now, "")
+		r.event(o, corev1.EventTypeNormal, sagav1.EventReasonCompleted, "Complete", "saga completed")
 	case sagav1.PhaseFailed:
-		o.Status.History = withHistory(o.Status.History, sagav1.EventCompensated, now, sum.LastError)
-		r.event(o, corev1.EventTypeNormal, "Compensated", "Compensate", "every done step was undone (%s)", act.Reason)
+		completed := hasHistory(o.Status.History, sagav1.HistoryCompleted)
+		o.Status.History = withHistory(o.Status.History, sagav1.HistoryCompensated, now, sum.LastError)
+		r.event(o, corev1.EventTypeNormal, sagav1.EventReasonCompensated, "Compensate", "every done step was undone (%s)", act.Reason)
+		if !completed {
+			// As an Order's log: a saga that failed ends FAILED; one undone on deletion
+			// (policy Compensate) after it completed did not fail.
+			o.Status.History = withHistory(o.Status.History, sagav1.HistoryFailed, now, sum.LastError)
+		}
 	case sagav1.PhaseStalled:
-		o.Status.History = withHistory(o.Status.History, "STALLED", now, sum.LastError)
-		r.event(o, corev1.EventTypeWarning, "Stalled", "Stall",
+		o.Status.History = withHistory(o.Status.History, sagav1.HistoryStalled, now, sum.LastError)
+		r.event(o, corev1.EventTypeWarning, sagav1.EventReasonStalled, "Stall",
 			"%s cannot succeed: fix the cause, then annotate the Saga with %s (%s)", o.Status.CurrentStep, sagav1.RetryAnnotation, sum.LastError)
 	}
 }

@@ -273,7 +273,7 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 		Expect(sagaStep(got, "CreateSale").State).To(Equal("Refused"))
 		Expect(sagaStep(got, "CreateSale").Attempts).To(Equal(int32(1)))
 		Expect(sagaHistory(got)).To(Equal([]string{"ORDER_CREATED", "CART_LOCKED", "STOCK_RESERVED", "STEP_FAILED",
-			"STOCK_RELEASED", "CART_UNLOCKED", "COMPENSATED"}), "undone newest first")
+			"STOCK_RELEASED", "CART_UNLOCKED", "COMPENSATED", "FAILED"}), "undone newest first, then the outcome")
 		Expect(stockOf(store, product)).To(Equal(int64(5)))
 		Expect(cartStatus(cart)).To(Equal("OPEN"))
 	})

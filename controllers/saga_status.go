@@ -98,3 +98,13 @@ func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, ac
 	*conds = o.Status.Conditions
 	return o.Status.Phase
 }
+
+// hasHistory reports whether the log holds an entry for event.
+func hasHistory(h []sagav1.HistoryEntry, event string) bool {
+	for _, e := range h {
+		if e.Event == event {
+			return true
+		}
+	}
+	return false
+}
