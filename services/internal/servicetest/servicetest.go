@@ -17,9 +17,8 @@ import (
 
 	"github.com/kubesaga/kubesaga/services/events"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/kubesaga/kubesaga/services/httpapi"
+	"github.com/kubesaga/kubesaga/services/httpapi/openapitest"
 )
 
 // Client sends requests to a test server.
@@ -185,115 +184,14 @@ func RepoFile(t testing.TB, rel string) string {
 	}
 }
 
-// CheckOpenAPI compares the operations of an OpenAPI 3 document (YAML or JSON)
-// with a service's route table, both ways, and asks the live handler to serve
-// every documented operation (any answer but "no route" counts).
+// CheckOpenAPI compares an OpenAPI document with a service's route table and its
+// live handler (see openapitest.Check, which the gateway's test shares).
 func CheckOpenAPI(t *testing.T, docFile string, routes []httpapi.Route, client *Client) {
 	t.Helper()
-	raw, err := os.ReadFile(docFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		OpenAPI string                                `json:"openapi"`
-		Paths   map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("parse %s: %v", docFile, err)
-	}
-	if !strings.HasPrefix(doc.OpenAPI, "3.") {
-		t.Fatalf("%s: openapi = %q, want 3.x", docFile, doc.OpenAPI)
-	}
-	checkRefs(t, raw)
-	documented := map[string]bool{}
-	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "patch": true, "head": true, "options": true}
-	for path, item := range doc.Paths {
-		for m, rawOp := range item {
-			if !methods[m] {
-				continue // "parameters", "summary", ...
-			}
-			var op map[string]any
-			if err := json.Unmarshal(rawOp, &op); err != nil {
-				t.Fatalf("%s %s: %v", m, path, err)
-			}
-			if _, ok := op["responses"]; !ok {
-				t.Errorf("%s %s: no responses documented", strings.ToUpper(m), path)
-			}
-			documented[strings.ToUpper(m)+" "+path] = true
-		}
-	}
-	served := map[string]bool{}
-	for _, rt := range routes {
-		served[rt.Pattern] = true
-		if !documented[rt.Pattern] {
-			t.Errorf("route %q is served but not in %s", rt.Pattern, filepath.Base(docFile))
-		}
-	}
-	for op := range documented {
-		if !served[op] {
-			t.Errorf("operation %q is documented but not in the route table", op)
-			continue
-		}
-		method, path, _ := strings.Cut(op, " ")
-		resp := client.Do(method, samplePath(path), nil)
-		if resp.Status == http.StatusNotFound || resp.Status == http.StatusMethodNotAllowed {
-			var p httpapi.Problem
-			if json.Unmarshal(resp.Body, &p) == nil && strings.Contains(p.Detail, "no route") {
-				t.Errorf("operation %q is documented but the handler has no route for it", op)
-			}
-		}
-	}
-}
-
-// samplePath fills path parameters with valid values.
-func samplePath(p string) string {
-	r := strings.NewReplacer("{storeId}", "1", "{productId}", "1", "{id}", "00000000-0000-4000-8000-000000000000")
-	return r.Replace(p)
-}
-
-// checkRefs fails the test for every local $ref that points nowhere.
-func checkRefs(t *testing.T, raw []byte) {
-	t.Helper()
-	var root any
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		t.Fatal(err)
-	}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, child := range v {
-				if ref, ok := child.(string); ok && k == "$ref" {
-					if !resolves(root, ref) {
-						t.Errorf("$ref %q does not resolve", ref)
-					}
-				}
-				walk(child)
-			}
-		case []any:
-			for _, child := range v {
-				walk(child)
-			}
-		}
-	}
-	walk(root)
-}
-
-func resolves(root any, ref string) bool {
-	if !strings.HasPrefix(ref, "#/") {
-		return false
-	}
-	cur := root
-	for _, part := range strings.Split(ref[2:], "/") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return false
-		}
-		if cur, ok = m[part]; !ok {
-			return false
-		}
-	}
-	return true
+	openapitest.Check(t, docFile, routes, func(method, path string) (int, []byte) {
+		resp := client.Do(method, path, nil)
+		return resp.Status, resp.Body
+	})
 }
 
 // EventSequence renders business events as "ACTION:OUTCOME ..." for one comparison.
