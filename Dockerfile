@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1
-# Static, non-root images of the four kubesaga binaries, one target each:
+# Static, non-root images of the kubesaga binaries, one target each:
 #
 #   docker build --target manager -t kubesaga/manager:dev .
 #   docker build --target carts   -t kubesaga/carts:dev .
 #   docker build --target stocks  -t kubesaga/stocks:dev .
 #   docker build --target sales   -t kubesaga/sales:dev .
+#   docker build --target gateway -t kubesaga/gateway:dev .
 #
 # The default target (the last stage) is the manager. Each image holds one static binary
 # at /<name> (the charts' container command), runs as 65532:65532 (distroless "nonroot")
@@ -23,7 +24,7 @@ COPY . .
 # Pure Go (SQLite included): CGO off gives static binaries for distroless/static.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w" -o /out/ ./cmd/manager ./cmd/carts ./cmd/stocks ./cmd/sales
+    go build -trimpath -ldflags "-s -w" -o /out/ ./cmd/manager ./cmd/carts ./cmd/stocks ./cmd/sales ./cmd/gateway
 
 FROM gcr.io/distroless/static:nonroot AS runtime
 USER 65532:65532
@@ -39,6 +40,10 @@ ENTRYPOINT ["/stocks"]
 FROM runtime AS sales
 COPY --from=build /out/sales /sales
 ENTRYPOINT ["/sales"]
+
+FROM runtime AS gateway
+COPY --from=build /out/gateway /gateway
+ENTRYPOINT ["/gateway"]
 
 FROM runtime AS manager
 COPY --from=build /out/manager /manager

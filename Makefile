@@ -104,10 +104,10 @@ run: manifests generate fmt vet ## Run the manager from your host against the cu
 # Image registry/prefix and tag for docker-build (Dockerfile: one target per binary).
 IMG_PREFIX ?= kubesaga
 IMG_TAG ?= dev
-IMAGES ?= manager carts stocks sales
+IMAGES ?= manager carts stocks sales gateway
 
 .PHONY: docker-build
-docker-build: ## Docker is not available on these machines: print the commands that build the four images elsewhere.
+docker-build: ## Docker is not available on these machines: print the commands that build the images elsewhere.
 	@echo "docker is not available here; build the images elsewhere with:"
 	@for t in $(IMAGES); do echo "  docker build --target $$t -t $(IMG_PREFIX)/$$t:$(IMG_TAG) ."; done
 
