@@ -90,6 +90,7 @@ var _ = BeforeSuite(func() {
 		Log: GinkgoWriter,
 		// The manager reaches stocks through a fault proxy, for route-level faults.
 		Proxied: []string{devstack.Stocks},
+		Gateway: devstack.GatewayOptions{Enabled: true, Namespace: namespace}, // gateway_test.go
 	})
 	Expect(err).NotTo(HaveOccurred())
 	po := participants.Options{Timeout: 5 * time.Second}

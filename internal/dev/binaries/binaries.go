@@ -37,12 +37,15 @@ const (
 	Sales   = "sales"
 	// NATS is the event bus of one machine (cmd/natsd: NATS with JetStream).
 	NATS = "natsd"
+	// Gateway is the HTTP order API (cmd/gateway).
+	Gateway = "gateway"
 )
 
-// Participants are the three services; All adds the manager: what a stack runs.
+// Participants are the three services; All adds the manager and the gateway: what a
+// stack runs.
 var (
 	Participants = []string{Carts, Stocks, Sales}
-	All          = []string{Manager, Carts, Stocks, Sales, NATS}
+	All          = []string{Manager, Carts, Stocks, Sales, NATS, Gateway}
 )
 
 // Go is the go command: on PATH (make test), else $GOROOT/bin/go.

@@ -57,6 +57,8 @@ type Ports struct {
 	ManagerMetrics, ManagerProbe int
 	// NATS and NATSMonitor are the event bus's client and monitoring ports (Options.Bus).
 	NATS, NATSMonitor int
+	// Gateway is the HTTP order API's port (with Options.Gateway.Enabled).
+	Gateway int
 }
 
 // Options configure a stack.
@@ -96,6 +98,8 @@ type Options struct {
 	// Bus starts an event bus (bin/natsd, NATS with JetStream) first and points every
 	// service and the manager at it (--nats-url); see bus.go.
 	Bus bool
+	// Gateway starts the HTTP order API after the manager (gateway.go).
+	Gateway GatewayOptions
 }
 
 // Process is one process of the stack, as recorded in stack.json.

@@ -121,7 +121,7 @@ func (s *Stack) Proxy(name string) *faultproxy.Proxy {
 }
 
 // WriteEnv writes a shell file (KEY='value' lines) with CARTS_URL, STOCKS_URL,
-// SALES_URL, the manager's METRICS_URL and KUBECONFIG when the stack has them, plus
+// SALES_URL, the manager's METRICS_URL, GATEWAY_URL and KUBECONFIG when the stack has them, plus
 // extra, for scripts that drive the running stack (`source .local/demo.env`).
 func (s *Stack) WriteEnv(path string, extra map[string]string) error {
 	vars := map[string]string{
@@ -135,6 +135,9 @@ func (s *Stack) WriteEnv(path string, extra map[string]string) error {
 	}
 	if u := s.NATSURL(); u != "" {
 		vars["NATS_URL"] = u
+	}
+	if u := s.GatewayURL(); u != "" {
+		vars["GATEWAY_URL"] = u
 	}
 	for k, v := range extra {
 		vars[k] = v

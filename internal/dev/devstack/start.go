@@ -45,6 +45,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err == nil && opts.Kubeconfig != "" {
 		err = s.planManagers(urls)
 	}
+	if err == nil {
+		err = s.addGateway()
+	}
 	if err != nil {
 		s.closeProxies()
 		return nil, err
