@@ -192,17 +192,18 @@ DEMO_METRICS_PORT ?= 18090
 DEMO_PROBE_PORT ?= 18091
 DEMO_NATS_PORT ?= 18222
 DEMO_NATS_MONITOR_PORT ?= 18223
+DEMO_GATEWAY_PORT ?= 18088
 
 .PHONY: demo
 demo: envtest localcluster ## Run the whole system locally (control plane, services, manager) and two sample Orders; again: reuses it.
-	@echo "==> building bin/manager bin/carts bin/stocks bin/sales bin/demo"
+	@echo "==> building bin/manager bin/carts bin/stocks bin/sales bin/gateway bin/demo"
 	$(GO) build -o $(LOCALBIN)/ ./cmd/...
 	@echo "==> starting the local control plane (make cluster-up)"
 	@$(MAKE) --no-print-directory cluster-up
 	$(LOCALBIN)/demo up -dir=$(LOCAL_DIR) -bin=$(LOCALBIN) -kubectl=$(KUBECTL) -samples=config/samples \
 		-carts-port=$(DEMO_CARTS_PORT) -stocks-port=$(DEMO_STOCKS_PORT) -sales-port=$(DEMO_SALES_PORT) \
 		-metrics-port=$(DEMO_METRICS_PORT) -probe-port=$(DEMO_PROBE_PORT) \
-		-nats-port=$(DEMO_NATS_PORT) -nats-monitor-port=$(DEMO_NATS_MONITOR_PORT)
+		-nats-port=$(DEMO_NATS_PORT) -nats-monitor-port=$(DEMO_NATS_MONITOR_PORT) -gateway-port=$(DEMO_GATEWAY_PORT)
 
 .PHONY: demo-down
 demo-down: ## Stop everything make demo started (manager, services, control plane) and check that no process is left.

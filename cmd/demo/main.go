@@ -37,6 +37,7 @@ func main() {
 	fs.IntVar(&o.Ports.ManagerProbe, "probe-port", 18091, "port of the manager's health probes on 127.0.0.1")
 	fs.IntVar(&o.Ports.NATS, "nats-port", 18222, "port of the event bus (NATS) on 127.0.0.1")
 	fs.IntVar(&o.Ports.NATSMonitor, "nats-monitor-port", 18223, "port of the event bus's monitoring on 127.0.0.1")
+	fs.IntVar(&o.Ports.Gateway, "gateway-port", 18088, "port of the HTTP order API (gateway) on 127.0.0.1")
 	fs.StringVar(&managerArgs, "manager-args", "--backoff-base=500ms --backoff-max=30s --max-attempts=10",
 		"extra manager flags, space separated")
 	fs.DurationVar(&o.Timeout, "timeout", 90*time.Second, "how long to wait for each Order")

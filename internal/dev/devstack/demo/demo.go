@@ -142,6 +142,9 @@ func Up(ctx context.Context, o Options) error {
 	if err := o.printEvents(ctx, stack); err != nil {
 		return err
 	}
+	if err := walkthrough(ctx, &o, stack); err != nil { // gateway.go
+		return err
+	}
 	o.next()
 	return nil
 }
@@ -153,7 +156,7 @@ func (o *Options) stack(ctx context.Context, clusterUID string) (*devstack.Stack
 	recorded, _ := os.ReadFile(o.uidFile())
 	sameCluster := strings.TrimSpace(string(recorded)) == clusterUID
 	if s, err := devstack.Attach(o.stackDir(), devstack.Options{Log: o.Out}); err == nil {
-		if sameCluster && s.NATSURL() != "" && s.Ready(ctx) == nil {
+		if sameCluster && s.NATSURL() != "" && s.GatewayURL() != "" && s.Ready(ctx) == nil {
 			o.say("the demo runs already (manager pid %d): reusing it", s.PID(devstack.Manager))
 			for _, name := range s.Stale() {
 				o.say("bin/%s changed since it started: restarting it", name)
@@ -178,6 +181,7 @@ func (o *Options) stack(ctx context.Context, clusterUID string) (*devstack.Stack
 	s, err := devstack.Start(ctx, devstack.Options{
 		Dir: o.stackDir(), BinDir: o.BinDir, Ports: o.Ports, Kubeconfig: o.kubeconfig(),
 		ManagerArgs: o.ManagerArgs, Detach: true, Log: o.Out, Bus: true,
+		Gateway: devstack.GatewayOptions{Enabled: true}, // token-free, like the services in the demo
 	})
 	if err != nil {
 		return nil, err
@@ -303,7 +307,7 @@ func (o *Options) next() {
 	_, _ = fmt.Fprintf(o.Out, `
 The demo runs. Carry on in this shell:
 
-  source %[1]s    # KUBECONFIG, CARTS_URL, STOCKS_URL, SALES_URL, METRICS_URL, NATS_URL
+  source %[1]s    # KUBECONFIG, CARTS_URL, STOCKS_URL, SALES_URL, METRICS_URL, NATS_URL, GATEWAY_URL
   export PATH=%[2]s:$PATH    # this kubectl, or use your own
   kubectl get orders -w
   kubectl get sagas; kubectl describe saga direct-sale-1    # sagas written as data: docs/sagas.md
@@ -314,8 +318,9 @@ The demo runs. Carry on in this shell:
   curl -s "$CARTS_URL/api/events?correlationId=$(kubectl get order %[3]s -o jsonpath='{.metadata.uid}')"
   bin/kubesaga-events --no-follow --correlation-id $(kubectl get order %[4]s -o jsonpath='{.metadata.uid}')
   bin/kubesaga-events --json    # follows the bus: one CloudEvent per line; ^C stops
+  curl -s $GATEWAY_URL/api/orders/hp-1    # the HTTP order API (docs/gateway.md)
 
-Logs: %[7]s/{manager,carts,stocks,sales,natsd}.log
+Logs: %[7]s/{manager,carts,stocks,sales,natsd,gateway}.log
 Stop everything (manager, services, control plane): make demo-down
 `, rel(o.envFile()), filepath.Dir(o.Kubectl), HappyOrder, RollbackOrd, StoreID, ProductA, rel(o.stackDir()))
 }
