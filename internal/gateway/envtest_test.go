@@ -312,7 +312,9 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 			t.Errorf("WWW-Authenticate = %q", h.Get("WWW-Authenticate"))
 		}
 		s, h, b = e.do("GET", "/api/orders/auth-1", "", map[string]string{"Authorization": "Bearer wrong-token-wrong-token"})
-		e.problem(res(s, h, b), http.StatusUnauthorized, httpapi.SlugUnauthorized)
+		if p := e.problem(res(s, h, b), http.StatusUnauthorized, httpapi.SlugUnauthorized); !strings.Contains(p.Detail, "gateway") {
+			t.Errorf("a gateway client is told %q", p.Detail)
+		}
 		if s, _, _ := e.do("GET", "/healthz", "", map[string]string{"Authorization": ""}); s != http.StatusOK {
 			t.Errorf("/healthz without a token: %d", s)
 		}

@@ -277,11 +277,14 @@ func (g *Gateway) waitParam(r *http.Request, def time.Duration) (time.Duration, 
 // another body (422), or a value the Order's schema refuses (400).
 func (g *Gateway) createOrFind(ctx context.Context, key string, req Request) (*sagav1.Order, *httpapi.Problem, error) {
 	name, hash := OrderName(key), req.Hash()
-	existing, err := g.find(ctx, name)
-	if err != nil {
+	existing := &sagav1.Order{}
+	err := g.cache.Get(ctx, types.NamespacedName{Namespace: g.opts.Namespace, Name: name}, existing)
+	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, nil, err
 	}
-	if existing == nil {
+	// Not in the cache: create it. Should another request (maybe on another replica)
+	// have created it an instant ago, the API server answers AlreadyExists.
+	if apierrors.IsNotFound(err) {
 		o := &sagav1.Order{
 			ObjectMeta: metav1.ObjectMeta{
 				Name: name, Namespace: g.opts.Namespace,
@@ -301,8 +304,6 @@ func (g *Gateway) createOrFind(ctx context.Context, key string, req Request) (*s
 		case !apierrors.IsAlreadyExists(err):
 			return nil, nil, err
 		}
-		// Another request (maybe on another replica) created it since our read.
-		existing = &sagav1.Order{}
 		if err := g.api.Get(ctx, types.NamespacedName{Namespace: g.opts.Namespace, Name: name}, existing); err != nil {
 			return nil, nil, err
 		}

@@ -209,6 +209,7 @@ func Run(ctx context.Context, cfg Config, rc *rest.Config, logger *slog.Logger, 
 		guard, err := auth.New(auth.Options{
 			TokenFile: cfg.TokenFile, Service: Name, Registerer: metrics.Registry, Logger: logger,
 			CheckInterval: cfg.TokenCheckInterval,
+			RefusalHint:   "send a token listed in the gateway's token Secret",
 		})
 		if err != nil {
 			return err

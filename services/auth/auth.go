@@ -63,6 +63,9 @@ type Options struct {
 	CheckInterval time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// RefusalHint ends the detail of a 401 for a token that is not accepted; default:
+	// check that the operator and this service mount the same Secret.
+	RefusalHint string
 }
 
 // Guard checks bearer tokens against the token file.
@@ -72,6 +75,7 @@ type Guard struct {
 	interval time.Duration
 	now      func() time.Time
 	failures *prometheus.CounterVec
+	hint     string
 
 	tokens    atomic.Pointer[tokenSet]
 	nextCheck atomic.Int64 // unix nanoseconds
@@ -104,11 +108,15 @@ func New(o Options) (*Guard, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RefusalHint == "" {
+		o.RefusalHint = "check that the operator and this service mount the same Secret"
+	}
 	g := &Guard{
 		file:     o.TokenFile,
 		logger:   o.Logger,
 		interval: o.CheckInterval,
 		now:      o.Now,
+		hint:     o.RefusalHint,
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name:        "kubesaga_auth_failures_total",
 			Help:        "Requests refused with 401 because the bearer token was missing, malformed or not accepted.",
@@ -276,7 +284,7 @@ func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, reason string) {
 	detail := "this endpoint requires an Authorization: Bearer header with the token shared with the operator"
 	if reason != ReasonMissing {
 		challenge += `, error="invalid_token"`
-		detail = "the bearer token is not accepted; check that the operator and this service mount the same Secret"
+		detail = "the bearer token is not accepted; " + g.hint
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	w.Header().Set("Cache-Control", "no-store")
