@@ -90,7 +90,8 @@ var _ = Describe("the HTTP gateway, in front of the operator and the services", 
 		product := newProduct(store, 15)
 		cart := newCart(store, product, 3, "12.50")
 
-		first := callGateway("POST", "/api/orders", key, orderBody(cart, store))
+		// ?wait=60s: the shared CI cores may be slower than the default 10 s.
+		first := callGateway("POST", "/api/orders?wait=60s", key, orderBody(cart, store))
 		Expect(first.status).To(Equal(http.StatusCreated), "%s", first.body)
 		v := first.order()
 		Expect(v.Phase).To(Equal("Succeeded"))
@@ -124,7 +125,7 @@ var _ = Describe("the HTTP gateway, in front of the operator and the services", 
 		rbKey := "rb-1-" + uuid.NewString()[:8]
 		short := newProduct(store, 1)
 		rbCart := newCart(store, short, 2, "4.00")
-		p := callGateway("POST", "/api/orders", rbKey, orderBody(rbCart, store)).problem(http.StatusConflict, gateway.SlugSagaFailed)
+		p := callGateway("POST", "/api/orders?wait=60s", rbKey, orderBody(rbCart, store)).problem(http.StatusConflict, gateway.SlugSagaFailed)
 		Expect(p.Extensions["failedStep"]).To(Equal("ReserveStock"))
 		Expect(p.Extensions["lastError"]).To(ContainSubstring("insufficient-stock"))
 		Expect(p.Detail).To(ContainSubstring("insufficient-stock"))
