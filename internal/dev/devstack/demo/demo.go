@@ -231,7 +231,22 @@ func seed(ctx context.Context, s *devstack.Stack) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []struct{ product, stock int64 }{{ProductA, StockA}, {ProductB, StockB}} {
+	return seedStore(ctx, c, []stockSeed{{ProductA, StockA}, {ProductB, StockB}},
+		[]cartSeed{{CartA, ProductA, 3, "12.50"}, {CartB, ProductB, 2, "4.00"}})
+}
+
+type stockSeed struct{ product, stock int64 }
+
+type cartSeed struct {
+	id      string
+	product int64
+	qty     int64
+	price   string
+}
+
+// seedStore seeds store StoreID as seed describes.
+func seedStore(ctx context.Context, c clients, stocks []stockSeed, carts []cartSeed) error {
+	for _, p := range stocks {
 		_, err := c.stocks.GetStock(ctx, StoreID, p.product)
 		var r *participants.Refusal
 		switch {
@@ -244,12 +259,7 @@ func seed(ctx context.Context, s *devstack.Stack) error {
 			return fmt.Errorf("reading the stock of product %d: %w", p.product, err)
 		}
 	}
-	for _, cart := range []struct {
-		id      string
-		product int64
-		qty     int64
-		price   string
-	}{{CartA, ProductA, 3, "12.50"}, {CartB, ProductB, 2, "4.00"}} {
+	for _, cart := range carts {
 		if _, err := c.carts.Create(ctx, cart.id, StoreID,
 			[]participants.Line{{ProductID: cart.product, Quantity: cart.qty, UnitPrice: cart.price}}); err != nil {
 			return fmt.Errorf("seeding cart %s: %w", cart.id, err)

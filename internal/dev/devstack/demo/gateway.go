@@ -28,7 +28,6 @@ import (
 
 	"github.com/kubesaga/kubesaga/internal/dev/devstack"
 	"github.com/kubesaga/kubesaga/internal/gateway"
-	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 )
 
@@ -129,7 +128,8 @@ func walkthrough(ctx context.Context, o *Options, s *devstack.Stack) error {
 	if err != nil {
 		return err
 	}
-	if err := seedGateway(ctx, c); err != nil {
+	if err := seedStore(ctx, c, []stockSeed{{ProductHP, StockHP}, {ProductRB, StockRB}},
+		[]cartSeed{{CartC, ProductHP, 3, "12.50"}, {CartD, ProductRB, 2, "4.00"}}); err != nil {
 		return err
 	}
 	_, _ = fmt.Fprintln(o.Out)
@@ -190,36 +190,6 @@ func walkthrough(ctx context.Context, o *Options, s *devstack.Stack) error {
 		return err
 	}
 	o.say("rolled back: cart %s is %s, no sale", CartD, cart.Status)
-	return nil
-}
-
-// seedGateway seeds the walkthrough's data like seed: stock only when missing, carts
-// under fixed ids.
-func seedGateway(ctx context.Context, c clients) error {
-	for _, p := range []struct{ product, stock int64 }{{ProductHP, StockHP}, {ProductRB, StockRB}} {
-		_, err := c.stocks.GetStock(ctx, StoreID, p.product)
-		var r *participants.Refusal
-		switch {
-		case err == nil:
-		case errors.As(err, &r) && r.Status == http.StatusNotFound:
-			if _, err := c.stocks.SetStock(ctx, StoreID, p.product, p.stock); err != nil {
-				return fmt.Errorf("seeding the stock of product %d: %w", p.product, err)
-			}
-		default:
-			return fmt.Errorf("reading the stock of product %d: %w", p.product, err)
-		}
-	}
-	for _, cart := range []struct {
-		id      string
-		product int64
-		qty     int64
-		price   string
-	}{{CartC, ProductHP, 3, "12.50"}, {CartD, ProductRB, 2, "4.00"}} {
-		if _, err := c.carts.Create(ctx, cart.id, StoreID,
-			[]participants.Line{{ProductID: cart.product, Quantity: cart.qty, UnitPrice: cart.price}}); err != nil {
-			return fmt.Errorf("seeding cart %s: %w", cart.id, err)
-		}
-	}
 	return nil
 }
 
