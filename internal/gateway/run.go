@@ -24,7 +24,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -216,43 +215,29 @@ func Run(ctx context.Context, cfg Config, rc *rest.Config, logger *slog.Logger, 
 		}
 		handler = guard.Wrap(handler)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.MaxWait + 30*time.Second, // a request may wait MaxWait before it writes
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("serving", "addr", ln.Addr().String(), "namespace", cfg.Namespace)
-	if listening != nil {
-		listening(ln.Addr())
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case err := <-cacheDone:
-		_ = srv.Close()
-		return fmt.Errorf("order watch stopped: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	g.Drain()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
+	// A watch that stops on its own stops the server: without it nothing would wake
+	// the waiting requests.
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	watch := make(chan error, 1)
+	go func() {
+		err := <-cacheDone
+		if cacheCtx.Err() == nil {
+			err = fmt.Errorf("order watch stopped: %w", err)
+			stopServing()
+		} else {
+			err = nil
+		}
+		watch <- err
+	}()
+	err = serve.HTTP(serveCtx, serve.HTTPOptions{
+		Addr: cfg.Addr, Handler: handler, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
+		WriteTimeout: cfg.MaxWait + 30*time.Second, // a request may wait MaxWait before it writes
+		Listening:    listening,
+		// Waiting requests answer now (202 and a Location) instead of holding the shutdown.
+		BeforeShutdown: g.Drain,
+		LogAttrs:       []any{"namespace", cfg.Namespace},
+	})
+	stopCache()
+	return errors.Join(err, <-watch)
 }

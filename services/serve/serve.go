@@ -158,22 +158,53 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger,
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	return HTTP(ctx, HTTPOptions{
+		Addr: cfg.Addr, Handler: handler, Logger: logger, ShutdownTimeout: cfg.ShutdownTimeout,
+		Listening: listening, LogAttrs: []any{"db", cfg.DB},
+	})
+}
+
+// HTTPOptions configure HTTP.
+type HTTPOptions struct {
+	Addr    string
+	Handler http.Handler
+	Logger  *slog.Logger
+	// WriteTimeout bounds a response; default 30s.
+	WriteTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may run once ctx is done.
+	ShutdownTimeout time.Duration
+	// Listening, if not nil, receives the bound address (useful with ":0").
+	Listening func(net.Addr)
+	// BeforeShutdown, if not nil, runs when ctx is done, before the server stops
+	// accepting connections (e.g. to answer requests that wait).
+	BeforeShutdown func()
+	// LogAttrs are added to the "serving" log line.
+	LogAttrs []any
+}
+
+// HTTP serves o.Handler on o.Addr until ctx is done, then stops accepting
+// connections and lets in-flight requests finish (up to o.ShutdownTimeout). The
+// participant services (Run) and the gateway share it.
+func HTTP(ctx context.Context, o HTTPOptions) error {
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 30 * time.Second
+	}
+	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return fmt.Errorf("listen on %s: %w", o.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           o.Handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      o.WriteTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "db", cfg.DB)
-	if listening != nil {
-		listening(ln.Addr())
+	o.Logger.Info("serving", append([]any{"addr", ln.Addr().String()}, o.LogAttrs...)...)
+	if o.Listening != nil {
+		o.Listening(ln.Addr())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -183,8 +214,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger,
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	o.Logger.Info("shutting down", "timeout", o.ShutdownTimeout.String())
+	if o.BeforeShutdown != nil {
+		o.BeforeShutdown()
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
