@@ -81,6 +81,28 @@ func gatewayObject(t *testing.T, manifest, kind string, out any) {
 	}
 }
 
+func TestGatewayLintAndSchema(t *testing.T) {
+	helm, chart := helmPath(t), filepath.Join(root, "charts", operator)
+	for _, set := range gatewayVariants {
+		args := []string{"lint", "--strict", chart}
+		for _, s := range set {
+			args = append(args, "--set", s)
+		}
+		mustRun(t, helm, args...)
+	}
+	for _, set := range []string{"gateway.maxWait=5", "gateway.defaultWait=soon", "gateway.noSuchKey=1", "gateway.replicaCount=-1",
+		"gateway.extraArgs[0]=oops", "gateway.auth.secretKey=a/b", "gateway.service.port=0"} {
+		out, stderr, err := run(t, nil, helm, "lint", "--strict", chart, "--set", "gateway.enabled=true", "--set", set)
+		if err == nil {
+			t.Errorf("helm lint --set %s passed; values.schema.json should refuse it", set)
+			continue
+		}
+		if !strings.Contains(out+stderr, "schema") && !strings.Contains(out+stderr, "[ERROR] values.yaml: - at") {
+			t.Errorf("helm lint --set %s failed, but not because of the schema:\n%s%s", set, out, stderr)
+		}
+	}
+}
+
 func TestGatewayIsOffByDefault(t *testing.T) {
 	if m := helmTemplate(t, operator, "kubesaga"); strings.Contains(m, "component: gateway") {
 		t.Error("the gateway renders without gateway.enabled=true")
