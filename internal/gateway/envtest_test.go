@@ -298,15 +298,16 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func body(cartID string, store int64) string {
-	return fmt.Sprintf(`{"cartId":%q,"storeId":%d}`, cartID, store)
+// body is an order for the test's cart in a store.
+func body(store int64) string {
+	return fmt.Sprintf(`{"cartId":%q,"storeId":%d}`, cart, store)
 }
 
 func TestGatewayAgainstTheAPIServer(t *testing.T) {
 	e := startEnv(t)
 
 	t.Run("bearer token", func(t *testing.T) {
-		s, h, b := e.do("POST", "/api/orders", body(cart, 1), map[string]string{"Authorization": "", gateway.HeaderIdempotencyKey: "auth-1"})
+		s, h, b := e.do("POST", "/api/orders", body(1), map[string]string{"Authorization": "", gateway.HeaderIdempotencyKey: "auth-1"})
 		e.problem(res(s, h, b), http.StatusUnauthorized, httpapi.SlugUnauthorized)
 		if !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
 			t.Errorf("WWW-Authenticate = %q", h.Get("WWW-Authenticate"))
@@ -324,11 +325,11 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 	})
 
 	t.Run("missing or bad key is 400", func(t *testing.T) {
-		p := e.problem(res(e.post("", body(cart, 1), "")), http.StatusBadRequest, httpapi.SlugInvalidRequest)
+		p := e.problem(res(e.post("", body(1), "")), http.StatusBadRequest, httpapi.SlugInvalidRequest)
 		if p.Field != gateway.HeaderIdempotencyKey {
 			t.Errorf("field = %q", p.Field)
 		}
-		p = e.problem(res(e.post(strings.Repeat("k", 300), body(cart, 1), "")), http.StatusBadRequest, httpapi.SlugInvalidRequest)
+		p = e.problem(res(e.post(strings.Repeat("k", 300), body(1), "")), http.StatusBadRequest, httpapi.SlugInvalidRequest)
 		if p.Field != gateway.HeaderIdempotencyKey {
 			t.Errorf("field = %q", p.Field)
 		}
@@ -355,7 +356,7 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 
 	var running []byte
 	t.Run("202 while running, with a Location; a replay creates nothing", func(t *testing.T) {
-		s, h, b := e.post("run-1", body(cart, 101), "?wait=0")
+		s, h, b := e.post("run-1", body(101), "?wait=0")
 		if s != http.StatusAccepted || h.Get("Location") != "/api/orders/run-1" {
 			t.Fatalf("status %d Location %q: %s", s, h.Get("Location"), b)
 		}
@@ -380,7 +381,7 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 	})
 
 	t.Run("same key, other body is 422", func(t *testing.T) {
-		p := e.problem(res(e.post("run-1", body(cart, 102), "")), http.StatusUnprocessableEntity, httpapi.SlugIdempotencyMismatch)
+		p := e.problem(res(e.post("run-1", body(102), "")), http.StatusUnprocessableEntity, httpapi.SlugIdempotencyMismatch)
 		if p.Field != gateway.HeaderIdempotencyKey || !strings.Contains(p.Detail, "run-1") {
 			t.Errorf("problem %+v", p)
 		}
@@ -399,7 +400,7 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 		var wg sync.WaitGroup
 		for range waiters {
 			wg.Go(func() {
-				s, _, b := e.post("hp-1", body(cart, 101), "?wait=30s")
+				s, _, b := e.post("hp-1", body(101), "?wait=30s")
 				answers <- answer{s, b}
 			})
 		}
@@ -433,12 +434,12 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 		if e.orderCount() != 2 || e.waiting() != "0" {
 			t.Errorf("%d Orders (want 2), %s waiting (want 0)", e.orderCount(), e.waiting())
 		}
-		s, _, b := e.post("hp-1", body(cart, 101), "")
+		s, _, b := e.post("hp-1", body(101), "")
 		if s != http.StatusCreated || string(b) != string(first) {
 			t.Errorf("replay: %d %s, want 201 %s", s, b, first)
 		}
 		// The reference system's path is the same operation.
-		s, _, b = e.do("POST", "/api/orchestrator/", body(cart, 101), map[string]string{gateway.HeaderIdempotencyKey: "hp-1"})
+		s, _, b = e.do("POST", "/api/orchestrator/", body(101), map[string]string{gateway.HeaderIdempotencyKey: "hp-1"})
 		if s != http.StatusCreated || string(b) != string(first) {
 			t.Errorf("POST /api/orchestrator/: %d %s", s, b)
 		}
@@ -448,7 +449,7 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 	})
 
 	t.Run("a failed saga is 409 with lastError and the failed step", func(t *testing.T) {
-		if s, _, b := e.post("rb-1", body(cart, 101), "?wait=0"); s != http.StatusAccepted {
+		if s, _, b := e.post("rb-1", body(101), "?wait=0"); s != http.StatusAccepted {
 			t.Fatalf("%d %s", s, b)
 		}
 		e.finish("rb-1", false)
@@ -465,7 +466,7 @@ func TestGatewayAgainstTheAPIServer(t *testing.T) {
 			!strings.Contains(p.Detail, "insufficient-stock") {
 			t.Errorf("problem %+v", p)
 		}
-		s, h, b := e.post("rb-1", body(cart, 101), "")
+		s, h, b := e.post("rb-1", body(101), "")
 		again := e.problem(res(s, h, b), http.StatusConflict, gateway.SlugSagaFailed)
 		if again.Detail != p.Detail {
 			t.Errorf("replay: %+v", again)

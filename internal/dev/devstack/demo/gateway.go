@@ -41,7 +41,9 @@ const (
 	CartC     = "c0ffee00-0000-4000-8000-00000000000c"
 	CartD     = "c0ffee00-0000-4000-8000-00000000000d"
 	KeyHP     = "hp-1"
-	KeyRB     = "rb-1"
+	// PriceHP is cart C's unit price, which the sale must carry (the reference sold at 0.00).
+	PriceHP = "12.50"
+	KeyRB   = "rb-1"
 )
 
 // gatewayCall is one request of the walkthrough: printed as the curl command that does
@@ -129,12 +131,12 @@ func walkthrough(ctx context.Context, o *Options, s *devstack.Stack) error {
 		return err
 	}
 	if err := seedStore(ctx, c, []stockSeed{{ProductHP, StockHP}, {ProductRB, StockRB}},
-		[]cartSeed{{CartC, ProductHP, 3, "12.50"}, {CartD, ProductRB, 2, "4.00"}}); err != nil {
+		[]cartSeed{{CartC, ProductHP, 3, PriceHP}, {CartD, ProductRB, 2, "4.00"}}); err != nil {
 		return err
 	}
 	_, _ = fmt.Fprintln(o.Out)
 	o.say("the reference walkthrough over HTTP, through the gateway (GATEWAY_URL=%s)", base)
-	o.say("hp-1: cart %s takes 3 x product %d at 12.50; the store has %d", CartC, ProductHP, StockHP)
+	o.say("hp-1: cart %s takes 3 x product %d at %s; the store has %d", CartC, ProductHP, PriceHP, StockHP)
 	hpBody := fmt.Sprintf(`{"cartId":"%s","storeId":%d}`, CartC, StoreID)
 	first, err := o.order(ctx, base, KeyHP, hpBody)
 	if err != nil {
@@ -204,8 +206,8 @@ func saleLines(ctx context.Context, c clients, orderUID string) (string, error) 
 		return "", fmt.Errorf("order %s has %d sales, want 1", orderUID, len(sales))
 	}
 	s := sales[0]
-	if len(s.Lines) != 1 || s.Lines[0].UnitPrice != "12.50" || s.Lines[0].Quantity != 3 {
-		return "", fmt.Errorf("sale %s has lines %+v, want 3 x product %d at 12.50", s.ID, s.Lines, ProductHP)
+	if len(s.Lines) != 1 || s.Lines[0].UnitPrice != PriceHP || s.Lines[0].Quantity != 3 {
+		return "", fmt.Errorf("sale %s has lines %+v, want 3 x product %d at %s", s.ID, s.Lines, ProductHP, PriceHP)
 	}
 	return fmt.Sprintf("sale %s, 3 x product %d at %s, total %s", s.ID, ProductHP, s.Lines[0].UnitPrice, s.Total), nil
 }
