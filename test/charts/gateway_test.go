@@ -171,7 +171,9 @@ func TestGatewayServerDryRun(t *testing.T) {
 			// cluster-scoped ones may exist already (TestInstall), which kubectl warns about.
 			var manifest strings.Builder
 			for _, d := range docs(t, helmTemplate(t, operator, ns, set...)) {
-				var m struct{ Metadata struct{ Labels map[string]string } }
+				var m struct {
+					Metadata struct{ Labels map[string]string }
+				}
 				if err := yaml.Unmarshal(d, &m); err != nil {
 					t.Fatal(err)
 				}
