@@ -79,7 +79,7 @@ verify: ## Fail, showing the diff, when generated code, manifests or formatting 
 	hack/verify-generated.sh $(MAKE) --no-print-directory manifests generate fmt
 
 .PHONY: test
-test: verify vet lint envtest helm ## Verify, vet, lint, then run every test (envtest suites, chart checks, e2e under test/e2e) with coverage.
+test: verify license vet lint envtest helm ## Verify, vet, lint, then run every test (envtest suites, chart checks, e2e under test/e2e) with coverage.
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" $(GO) test ./... -count=1 -coverprofile cover.out
 	@$(MAKE) --no-print-directory test-promrules
 
