@@ -121,7 +121,7 @@ var _ = Describe("a Saga of the Order saga's template beside an Order, on the sa
 
 		Expect(sagaPath("twin-saga-short", "{.status.phase}")).To(Equal("Failed"))
 		orderHistory := jsonpath("twin-order-short", "{.status.history[*].event}")
-		Expect(orderHistory).To(Equal("ORDER_CREATED CART_LOCKED STEP_FAILED CART_UNLOCKED COMPENSATED"))
+		Expect(orderHistory).To(Equal("ORDER_CREATED CART_LOCKED STEP_FAILED CART_UNLOCKED COMPENSATED FAILED"))
 		Expect(sagaPath("twin-saga-short", "{.status.history[*].event}")).To(Equal(orderHistory))
 		Expect(sagaPath("twin-saga-short", "{.status.lastError}")).To(ContainSubstring("insufficient-stock"))
 		Expect(sagaPath("twin-saga-short", `{.status.conditions[?(@.type=="Succeeded")].reason}`)).
