@@ -43,6 +43,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 	"github.com/kubesaga/kubesaga/internal/gateway"
 	"github.com/kubesaga/kubesaga/services/httpapi"
 	"github.com/kubesaga/kubesaga/services/httpapi/openapitest"
@@ -71,24 +72,16 @@ type env struct {
 
 func startEnv(t *testing.T) *env {
 	t.Helper()
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make envtest` and export what it prints (make test sets it)")
-	}
-	te := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
-	}
-	cfg, err := te.Start()
+	cp, err := controlplane.Start(controlplane.Options{})
 	if err != nil {
-		t.Fatalf("start envtest: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := te.Stop(); err != nil {
-			t.Errorf("stop envtest: %v", err)
+		if err := cp.Stop(); err != nil {
+			t.Error(err)
 		}
 	})
+	te, cfg := cp.Env, cp.Config
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	scheme, err := gateway.Scheme()

@@ -38,10 +38,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
+	"github.com/kubesaga/kubesaga/internal/dev/controlplane"
 	"github.com/kubesaga/kubesaga/internal/gateway"
 )
 
@@ -216,18 +216,12 @@ func TestGatewayRunsAsRendered(t *testing.T) {
 	}
 
 	// An API server of its own, with the CRD: the shared one has none before TestInstall.
-	te := &envtest.Environment{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config", "crd", "bases")}, ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: os.Getenv("KUBEBUILDER_ASSETS"),
-	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: use `make test` (or `make test-charts`)")
-	}
-	cfg, err := te.Start()
+	gcp, err := controlplane.Start(controlplane.Options{Admin: "gateway-tests"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = te.Stop() })
+	t.Cleanup(func() { _ = gcp.Stop() })
+	cfg := gcp.Config
 	scheme, err := gateway.Scheme()
 	if err != nil {
 		t.Fatal(err)
