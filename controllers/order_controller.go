@@ -390,12 +390,7 @@ func (r *OrderReconciler) removeRetryAnnotation(ctx context.Context, s *orderSco
 	if !s.retried {
 		return nil
 	}
-	patch := client.MergeFromWithOptions(s.order.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	delete(s.order.Annotations, sagav1.RetryAnnotation)
-	if err := r.Patch(ctx, s.order, patch); err != nil {
-		return fmt.Errorf("remove retry annotation: %w", err)
-	}
-	return nil
+	return removeRetryAnnotation(ctx, r.Client, s.order)
 }
 
 // releaseFinalizer lets the Order go once nothing is left to undo: a deleted Order whose

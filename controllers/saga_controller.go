@@ -426,12 +426,7 @@ func (r *SagaReconciler) removeRetryAnnotation(ctx context.Context, s *sagaScope
 	if !s.retried {
 		return nil
 	}
-	patch := client.MergeFromWithOptions(s.obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	delete(s.obj.Annotations, sagav1.RetryAnnotation)
-	if err := r.Patch(ctx, s.obj, patch); err != nil {
-		return fmt.Errorf("remove retry annotation: %w", err)
-	}
-	return nil
+	return removeRetryAnnotation(ctx, r.Client, s.obj)
 }
 
 // releaseFinalizer lets the Saga go once nothing is left to undo, with the Order's rules.
