@@ -55,7 +55,7 @@ func setConditions(o *sagav1.Order, sum saga.Summary, act saga.Action) {
 	}
 	if act.Type == saga.ActStall {
 		set(sagav1.ConditionStalled, metav1.ConditionTrue, reasonOr(act.Reason, sagav1.ReasonStalled),
-			"a person must act, then annotate the Order with "+sagav1.RetryAnnotation+": "+sum.LastError)
+			"a person must act, then set the annotation "+sagav1.RetryAnnotation+" to a new token: "+sum.LastError)
 		set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonStalled, "waiting for a person")
 	} else {
 		set(sagav1.ConditionStalled, metav1.ConditionFalse, sagav1.ReasonNotStalled, "")

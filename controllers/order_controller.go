@@ -72,7 +72,7 @@ type orderScope struct {
 	out     ordersaga.Output
 	plain   saga.Action // what the engine says before deletion and retry are applied
 	action  saga.Action // the engine's last decision in this pass
-	retried bool        // the retry annotation was taken
+	retried bool        // a one-shot retry annotation was taken: remove it
 	result  ctrl.Result
 	log     logr.Logger
 	// effects are the Events and metric counts of what the pass did, kept until the status
@@ -173,15 +173,16 @@ func (r *OrderReconciler) runSaga(ctx context.Context, s *orderScope) error {
 		return nil // not ours to hold
 	}
 	now := r.now()
-	if len(o.Status.Conditions) == 0 {
+	started := len(o.Status.Conditions) > 0
+	if !started {
 		o.Status.StartedAt = &metav1.Time{Time: now}
 		appendHistory(o, sagav1.HistoryOrderCreated, now, "")
 		s.effect(r.Metrics.Started.Inc) // no Event: starting has no side effect, and Events cost API writes
 	}
 	s.state.Abort = abortOnDeletion(o, s.def, s.state, s.finishedNeedsNothing())
-	if _, ok := o.Annotations[sagav1.RetryAnnotation]; ok {
+	if retry, remove := retryRequest(o, &o.Status.LastHandledRetry, started); retry {
 		s.state = saga.Retry(s.def, s.state, now)
-		s.retried = true
+		s.retried = remove
 		appendHistory(o, sagav1.HistoryRetryRequested, now, "")
 		r.event(s, corev1.EventTypeNormal, sagav1.EventReasonRetryRequested, "Retry", "retry requested by annotation %s", sagav1.RetryAnnotation)
 	}
@@ -358,7 +359,7 @@ func (r *OrderReconciler) observeDecision(s *orderScope, now time.Time) {
 		appendHistory(o, sagav1.HistoryStalled, now, sum.LastError)
 		// act.Name is the call that cannot succeed: the undo, when compensation stalled.
 		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonStalled, "Stall",
-			"%s cannot succeed: fix the cause, then annotate the Order with %s (%s)", act.Name, sagav1.RetryAnnotation, sum.LastError)
+			"%s cannot succeed: fix the cause, then set the Order's annotation %s to a new token, e.g. with kubectl saga retry (%s)", act.Name, sagav1.RetryAnnotation, sum.LastError)
 	}
 }
 

@@ -75,7 +75,7 @@ type sagaScope struct {
 	kept     map[string]string // raw kept responses by step
 	plain    saga.Action
 	action   saga.Action
-	retried  bool
+	retried  bool // a one-shot retry annotation was taken: remove it
 	result   ctrl.Result
 	log      logr.Logger
 	notStart bool // the template is missing or invalid, or the input was refused: no saga runs
@@ -271,7 +271,8 @@ func (r *SagaReconciler) runSaga(ctx context.Context, s *sagaScope) error {
 		return nil
 	}
 	now := r.now()
-	if o.Status.StartedAt == nil {
+	started := o.Status.StartedAt != nil
+	if !started {
 		o.Status.StartedAt = &metav1.Time{Time: now}
 		started := o.Status.Template.Spec.StartedEvent
 		if started == "" {
@@ -282,9 +283,9 @@ func (r *SagaReconciler) runSaga(ctx context.Context, s *sagaScope) error {
 	if !o.DeletionTimestamp.IsZero() && !s.finishedNeedsNothing() {
 		s.state.Abort = true
 	}
-	if _, ok := o.Annotations[sagav1.RetryAnnotation]; ok {
+	if retry, remove := retryRequest(o, &o.Status.LastHandledRetry, started); retry {
 		s.state = saga.Retry(s.def, s.state, now)
-		s.retried = true
+		s.retried = remove
 		o.Status.History = withHistory(o.Status.History, sagav1.HistoryRetryRequested, now, "")
 		r.event(o, corev1.EventTypeNormal, "RetryRequested", "Retry", "retry requested by annotation %s", sagav1.RetryAnnotation)
 	}
@@ -386,7 +387,7 @@ func (r *SagaReconciler) observeDecision(s *sagaScope, now time.Time) {
 	case sagav1.PhaseStalled:
 		o.Status.History = withHistory(o.Status.History, sagav1.HistoryStalled, now, sum.LastError)
 		r.event(o, corev1.EventTypeWarning, sagav1.EventReasonStalled, "Stall",
-			"%s cannot succeed: fix the cause, then annotate the Saga with %s (%s)", o.Status.CurrentStep, sagav1.RetryAnnotation, sum.LastError)
+			"%s cannot succeed: fix the cause, then set the Saga's annotation %s to a new token (%s)", o.Status.CurrentStep, sagav1.RetryAnnotation, sum.LastError)
 	}
 }
 

@@ -20,7 +20,13 @@ const (
 	// Finalizer holds an Order whose saga is in flight, or whose policy is Compensate,
 	// until its compensations are done.
 	Finalizer = "saga.kubesaga.io/finalizer"
-	// RetryAnnotation asks for a failed or stalled step to be retried at once; the operator
-	// removes it when taken.
+	// RetryAnnotation asks for a stalled step to be retried, or a backoff cut short. Its
+	// value is a token (e.g. an RFC3339 timestamp): the operator acts once per new token and
+	// records it in status.lastHandledRetry, leaving the annotation in place so that GitOps
+	// tools see no drift. The old one-shot values (RetryNow, or empty) are acted on and
+	// removed, since the same value set twice cannot be told apart.
 	RetryAnnotation = "saga.kubesaga.io/retry"
+	// RetryNow is the one-shot retry value of older releases
+	// (kubectl annotate order NAME saga.kubesaga.io/retry=now).
+	RetryNow = "now"
 )

@@ -164,6 +164,11 @@ type OrderStatus struct {
 	// on deletion (policy Compensate), which is therefore not counted as a failure.
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// LastHandledRetry is the last saga.kubesaga.io/retry token the operator acted on (or,
+	// for a token present when the saga started, recorded without a retry); the annotation
+	// asks for a retry again only when its value differs.
+	// +optional
+	LastHandledRetry string `json:"lastHandledRetry,omitempty"`
 	// History of saga events, oldest first, bounded to the last 32.
 	// +kubebuilder:validation:MaxItems=32
 	// +listType=atomic
@@ -179,7 +184,9 @@ type OrderStatus struct {
 }
 
 // Order is a checkout whose saga the operator drives: lock the cart, reserve the stock,
-// create the sale, commit the reservation, check the cart out; undo on failure.
+// create the sale, commit the reservation, check the cart out; undo on failure. A
+// stalled Order resumes when its saga.kubesaga.io/retry annotation is set to a new token
+// (kubectl saga retry ORDER); see status.lastHandledRetry.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ord,categories=kubesaga

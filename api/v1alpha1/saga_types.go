@@ -116,6 +116,11 @@ type SagaStatus struct {
 	// StartedAt is when the saga started.
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	// LastHandledRetry is the last saga.kubesaga.io/retry token the operator acted on (or,
+	// for a token present when the saga started, recorded without a retry); the annotation
+	// asks for a retry again only when its value differs.
+	// +optional
+	LastHandledRetry string `json:"lastHandledRetry,omitempty"`
 	// History of saga events, oldest first, bounded to the last 32.
 	// +kubebuilder:validation:MaxItems=32
 	// +listType=atomic
@@ -139,7 +144,8 @@ type SagaStatus struct {
 
 // Saga is one run of a SagaTemplate: the operator drives its steps on the declared
 // Participants, records them in status and, when a step fails, undoes the done ones,
-// newest first.
+// newest first. A stalled Saga resumes when its saga.kubesaga.io/retry annotation is
+// set to a new token; see status.lastHandledRetry.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=kubesaga

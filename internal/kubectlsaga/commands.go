@@ -98,7 +98,11 @@ func Status(ctx context.Context, c client.Client, key client.ObjectKey, p Partic
 		fmt.Fprintf(w, "Next retry:     %s (in %s)\n", next.UTC().Format(time.RFC3339), next.Sub(now).Round(time.Second))
 	}
 	if tok, ok := o.Annotations[sagav1.RetryAnnotation]; ok {
-		fmt.Fprintf(w, "Retry asked:    %s=%s\n", sagav1.RetryAnnotation, tok)
+		state := "not handled yet"
+		if tok == o.Status.LastHandledRetry {
+			state = "handled"
+		}
+		fmt.Fprintf(w, "Retry asked:    %s=%s (%s)\n", sagav1.RetryAnnotation, tok, state)
 	}
 
 	section(w, "Conditions")

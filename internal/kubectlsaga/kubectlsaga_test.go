@@ -276,6 +276,26 @@ func TestRetrySetsATokenEachTime(t *testing.T) {
 	if !strings.Contains(out, "order/stuck retry requested ("+sagav1.RetryAnnotation+"="+first+", phase was Stalled)") {
 		t.Errorf("retry output: %q", out)
 	}
+	// status tells whether the operator has taken the token (status.lastHandledRetry).
+	showsToken := func(state string) {
+		t.Helper()
+		code, out, errOut := plugin(ctx, "status", "stuck", "-n", ns)
+		want := "Retry asked:    " + sagav1.RetryAnnotation + "=" + first + " (" + state + ")"
+		if code != kubectlsaga.ExitOK || !strings.Contains(out, want) {
+			t.Errorf("status: exit %d, want %q in:\n%s%s", code, want, out, errOut)
+		}
+	}
+	showsToken("not handled yet")
+	var got sagav1.Order
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(o), &got); err != nil {
+		t.Fatal(err)
+	}
+	got.Status.LastHandledRetry = first
+	if err := k8s.Status().Update(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	showsToken("handled")
+
 	// A second retry changes the token, so an operator that recorded the first one acts again.
 	for token() == first {
 		if code, _, errOut := plugin(ctx, "retry", "stuck", "-n", ns); code != kubectlsaga.ExitOK {
