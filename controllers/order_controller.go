@@ -359,7 +359,8 @@ func (r *OrderReconciler) observeDecision(s *orderScope, now time.Time) {
 		appendHistory(o, sagav1.HistoryStalled, now, sum.LastError)
 		// act.Name is the call that cannot succeed: the undo, when compensation stalled.
 		r.event(s, corev1.EventTypeWarning, sagav1.EventReasonStalled, "Stall",
-			"%s cannot succeed: fix the cause, then set the Order's annotation %s to a new token, e.g. with kubectl saga retry (%s)", act.Name, sagav1.RetryAnnotation, sum.LastError)
+			"%s cannot succeed: fix the cause, then set the Order's annotation %s to a new token, e.g. with kubectl saga retry (%s)",
+			act.Name, sagav1.RetryAnnotation, sum.LastError)
 	}
 }
 

@@ -43,11 +43,11 @@ func annotate(obj client.Object, kv map[string]string) {
 	Expect(k8sClient.Patch(ctx, obj, patch)).To(Succeed())
 }
 
-// count is how many times event occurs in a history.
-func count(history []string, event string) int {
+// retries is how many RETRY_REQUESTED a history holds.
+func retries(history []string) int {
 	n := 0
 	for _, e := range history {
-		if e == event {
+		if e == sagav1.HistoryRetryRequested {
 			n++
 		}
 	}
@@ -93,7 +93,7 @@ var _ = Describe("Retry annotation", func() {
 			g.Expect(got.Status.LastHandledRetry).To(Equal(token1))
 			g.Expect(got.Status.Phase).To(Equal(sagav1.PhaseStalled))
 		}).WithTimeout(20 * time.Second).Should(Succeed())
-		Expect(count(historyEvents(got), sagav1.HistoryRetryRequested)).To(Equal(1))
+		Expect(retries(historyEvents(got))).To(Equal(1))
 		Expect(got.Annotations).To(HaveKeyWithValue(sagav1.RetryAnnotation, token1))
 
 		// The same token again, after an operator restart and with a re-sync touching the
@@ -101,7 +101,7 @@ var _ = Describe("Retry annotation", func() {
 		stopManager()
 		startManager()
 		annotate(o, map[string]string{touch: "1", sagav1.RetryAnnotation: token1})
-		Consistently(func() int { return count(historyEvents(fetch(o)), sagav1.HistoryRetryRequested) }).
+		Consistently(func() int { return retries(historyEvents(fetch(o))) }).
 			WithTimeout(time.Second).Should(Equal(1), "a handled token does not retry again")
 		Expect(fetch(o).Status.Phase).To(Equal(sagav1.PhaseStalled))
 
@@ -112,14 +112,14 @@ var _ = Describe("Retry annotation", func() {
 			g.Expect(got.Status.LastHandledRetry).To(Equal(token2))
 			g.Expect(got.Status.Phase).To(Equal(sagav1.PhaseStalled))
 		}).WithTimeout(20 * time.Second).Should(Succeed())
-		Expect(count(historyEvents(got), sagav1.HistoryRetryRequested)).To(Equal(2))
+		Expect(retries(historyEvents(got))).To(Equal(2))
 		Expect(got.Annotations).To(HaveKeyWithValue(sagav1.RetryAnnotation, token2))
 
 		// The old one-shot form: taken, then removed; the last token stays recorded.
 		stocksSvc.Heal()
 		annotate(o, map[string]string{sagav1.RetryAnnotation: sagav1.RetryNow})
 		got = waitForPhase(o, sagav1.PhaseSucceeded, 20*time.Second)
-		Expect(count(historyEvents(got), sagav1.HistoryRetryRequested)).To(Equal(3))
+		Expect(retries(historyEvents(got))).To(Equal(3))
 		Eventually(func() map[string]string { return fetch(o).Annotations }).ShouldNot(HaveKey(sagav1.RetryAnnotation))
 		Expect(fetch(o).Status.LastHandledRetry).To(Equal(token2))
 		Expect(cartStatus(cart)).To(Equal("CHECKED_OUT"))
@@ -146,11 +146,11 @@ var _ = Describe("Retry annotation", func() {
 			g.Expect(got.Status.LastHandledRetry).To(Equal(token1))
 			g.Expect(got.Status.Phase).To(Equal(sagav1.PhaseStalled))
 		}).WithTimeout(20 * time.Second).Should(Succeed())
-		Expect(count(sagaHistory(got), sagav1.HistoryRetryRequested)).To(Equal(1))
+		Expect(retries(sagaHistory(got))).To(Equal(1))
 		Expect(got.Annotations).To(HaveKeyWithValue(sagav1.RetryAnnotation, token1))
 
 		annotate(s, map[string]string{touch: "1", sagav1.RetryAnnotation: token1})
-		Consistently(func() int { return count(sagaHistory(fetchSaga(s)), sagav1.HistoryRetryRequested) }).
+		Consistently(func() int { return retries(sagaHistory(fetchSaga(s))) }).
 			WithTimeout(time.Second).Should(Equal(1), "a handled token does not retry again")
 
 		annotate(s, map[string]string{sagav1.RetryAnnotation: token2})
@@ -159,13 +159,13 @@ var _ = Describe("Retry annotation", func() {
 			g.Expect(got.Status.LastHandledRetry).To(Equal(token2))
 			g.Expect(got.Status.Phase).To(Equal(sagav1.PhaseStalled))
 		}).WithTimeout(20 * time.Second).Should(Succeed())
-		Expect(count(sagaHistory(got), sagav1.HistoryRetryRequested)).To(Equal(2))
+		Expect(retries(sagaHistory(got))).To(Equal(2))
 		Expect(got.Annotations).To(HaveKeyWithValue(sagav1.RetryAnnotation, token2))
 
 		cartsSvc.Heal()
 		annotate(s, map[string]string{sagav1.RetryAnnotation: sagav1.RetryNow})
 		got = waitForSagaPhase(s, sagav1.PhaseSucceeded, 20*time.Second)
-		Expect(count(sagaHistory(got), sagav1.HistoryRetryRequested)).To(Equal(3))
+		Expect(retries(sagaHistory(got))).To(Equal(3))
 		Eventually(func() map[string]string { return fetchSaga(s).Annotations }).ShouldNot(HaveKey(sagav1.RetryAnnotation))
 		Expect(fetchSaga(s).Status.LastHandledRetry).To(Equal(token2))
 		Expect(cartStatus(cart)).To(Equal("CHECKED_OUT"))

@@ -387,7 +387,8 @@ func (r *SagaReconciler) observeDecision(s *sagaScope, now time.Time) {
 	case sagav1.PhaseStalled:
 		o.Status.History = withHistory(o.Status.History, sagav1.HistoryStalled, now, sum.LastError)
 		r.event(o, corev1.EventTypeWarning, sagav1.EventReasonStalled, "Stall",
-			"%s cannot succeed: fix the cause, then set the Saga's annotation %s to a new token (%s)", o.Status.CurrentStep, sagav1.RetryAnnotation, sum.LastError)
+			"%s cannot succeed: fix the cause, then set the Saga's annotation %s to a new token (%s)",
+			o.Status.CurrentStep, sagav1.RetryAnnotation, sum.LastError)
 	}
 }
 
