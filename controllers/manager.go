@@ -231,9 +231,9 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 	if err := setupOrderEvents(mgr, o.Bus); err != nil {
 		return nil, err
 	}
-	// Orders by phase, oldest saga in flight, retries past the budget, build info: computed
-	// from this manager's cache at scrape time.
-	RegisterStateMetrics(mgr.GetCache(), o.Policy())
+	// Orders by phase, oldest saga in flight, build info: computed from this manager's
+	// cache at scrape time.
+	RegisterStateMetrics(mgr.GetCache())
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)
 	}

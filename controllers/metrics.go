@@ -17,11 +17,14 @@ limitations under the License.
 package controllers
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/kubesaga/kubesaga/internal/saga"
 )
 
 // Metrics are the saga metrics, registered in controller-runtime's registry so that the
@@ -49,6 +52,12 @@ const labelStep = "step"
 // noStep is the step label of a failure that no step caused (deadline, deletion).
 const noStep = "none"
 
+// outcomeLabel is a call's outcome as a label value. Our own label values are lower case
+// (success, refusal, transient), like controller-runtime's result="success"; values
+// copied from the API (phase, reason, step names) keep their API spelling, as in
+// kube-state-metrics. docs/operations.md states the rule.
+func outcomeLabel(c saga.Class) string { return strings.ToLower(string(c)) }
+
 var (
 	metricsOnce sync.Once
 	sagaMetrics *Metrics
@@ -75,7 +84,7 @@ func newMetrics() *Metrics {
 			Help: "Sagas that failed and were compensated, by the step that failed (none: deadline or deletion) and the reason."},
 			[]string{labelStep, "reason"}),
 		Compensations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kubesaga_compensations_total", Help: "Compensation calls, by step and outcome."},
+			Name: "kubesaga_compensations_total", Help: "Compensation calls, by step and outcome (success, refusal, transient)."},
 			[]string{labelStep, "outcome"}),
 		Stalled: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kubesaga_sagas_stalled", Help: "Sagas waiting for a person (condition Stalled=True)."}),
@@ -86,7 +95,8 @@ func newMetrics() *Metrics {
 			Name: "kubesaga_saga_duration_seconds", Help: "Time from an Order's creation to its saga's end, by result.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"result"}),
 		StepDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "kubesaga_step_duration_seconds", Help: "Participant call duration, by step, action (do/undo) and outcome.",
+			Name:    "kubesaga_step_duration_seconds",
+			Help:    "Participant call duration, by step, action (do, undo) and outcome (success, refusal, transient).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{labelStep, "action", "outcome"}),
 		stalled:   map[types.NamespacedName]struct{}{},
 		pastLimit: map[types.NamespacedName]struct{}{},

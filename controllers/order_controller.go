@@ -257,10 +257,10 @@ func (r *OrderReconciler) observeCall(s *orderScope, out saga.Outcome, took time
 	action, attempts, limit := "do", after.Attempts, s.def.Policy.MaxAttempts
 	if act.Type == saga.ActUndo {
 		action, attempts, limit = "undo", after.UndoAttempts, s.def.Policy.CompensationMaxAttempts
-		s.effect(r.Metrics.Compensations.WithLabelValues(step.Name, string(out.Class)).Inc)
+		s.effect(r.Metrics.Compensations.WithLabelValues(step.Name, outcomeLabel(out.Class)).Inc)
 	}
 	s.effect(func() {
-		r.Metrics.StepDuration.WithLabelValues(step.Name, action, string(out.Class)).Observe(took.Seconds())
+		r.Metrics.StepDuration.WithLabelValues(step.Name, action, outcomeLabel(out.Class)).Observe(took.Seconds())
 	})
 	s.log.V(1).Info("participant call", "call", act.Name, "outcome", out.Class, "took", took, "error", out.Err)
 

@@ -28,7 +28,6 @@ import (
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
 	"github.com/kubesaga/kubesaga/internal/buildinfo"
-	"github.com/kubesaga/kubesaga/internal/saga"
 )
 
 // State metric names: computed at scrape time from the informer cache (kube-state-metrics
@@ -37,21 +36,20 @@ import (
 const (
 	MetricOrders              = "kubesaga_orders"
 	MetricOldestInFlightAge   = "kubesaga_oldest_inflight_saga_age_seconds"
-	MetricRetryingPastBudget  = "kubesaga_sagas_retrying_past_budget"
 	stateMetricsScrapeTimeout = 5 * time.Second
 )
 
 var allPhases = []sagav1.OrderPhase{sagav1.PhasePending, sagav1.PhaseRunning, sagav1.PhaseCompensating,
 	sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled}
 
-// StateCollector reports Orders by phase, the age of the oldest saga in
-// flight, and the sagas retrying a step past the attempt budget, read from a cache.
+// StateCollector reports Orders by phase and the age of the oldest saga in flight, read
+// from a cache. (The sagas retrying past their attempt limit are
+// kubesaga_sagas_retrying_past_limit, in metrics.go: the engine's own verdict.)
 type StateCollector struct {
-	reader      atomic.Pointer[client.Reader]
-	maxAttempts atomic.Int64
-	now         func() time.Time
+	reader atomic.Pointer[client.Reader]
+	now    func() time.Time
 
-	orders, oldest, pastBudget *prometheus.Desc
+	orders, oldest *prometheus.Desc
 }
 
 // NewStateCollector returns a collector with no reader yet (it reports nothing until
@@ -65,24 +63,19 @@ func NewStateCollector() *StateCollector {
 			[]string{"phase"}, nil),
 		oldest: prometheus.NewDesc(MetricOldestInFlightAge,
 			"Age of the oldest Order whose saga is in flight (Pending, Running or Compensating); 0 when none is.", nil, nil),
-		pastBudget: prometheus.NewDesc(MetricRetryingPastBudget,
-			"Sagas retrying a step past the attempt budget (--max-attempts): after the pivot they retry until the participant answers.",
-			nil, nil),
 	}
 }
 
-// SetReader points the collector at a manager's cache and retry policy; the latest call
-// wins (tests start several managers in one process).
-func (c *StateCollector) SetReader(r client.Reader, p saga.Policy) {
+// SetReader points the collector at a manager's cache; the latest call wins (tests start
+// several managers in one process).
+func (c *StateCollector) SetReader(r client.Reader) {
 	c.reader.Store(&r)
-	c.maxAttempts.Store(int64(p.MaxAttempts))
 }
 
 // Describe implements prometheus.Collector.
 func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.orders
 	ch <- c.oldest
-	ch <- c.pastBudget
 }
 
 // Collect implements prometheus.Collector: one List of the cache per scrape.
@@ -101,8 +94,6 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := map[sagav1.OrderPhase]int{}
 	now := c.now()
 	var oldest time.Duration
-	pastBudget := 0
-	budget := int32(c.maxAttempts.Load())
 	for i := range list.Items {
 		o := &list.Items[i]
 		phase := o.Status.Phase
@@ -116,16 +107,12 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 		if age := now.Sub(o.CreationTimestamp.Time); age > oldest {
 			oldest = age
 		}
-		if budget > 0 && retryingPastBudget(o, budget) {
-			pastBudget++
-		}
 	}
 	// Every phase, zeros included, so that a rule or a graph sees 0 rather than nothing.
 	for _, p := range allPhases {
 		ch <- prometheus.MustNewConstMetric(c.orders, prometheus.GaugeValue, float64(counts[p]), string(p))
 	}
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest.Seconds())
-	ch <- prometheus.MustNewConstMetric(c.pastBudget, prometheus.GaugeValue, float64(pastBudget))
 }
 
 // inFlight: the saga has not reached a final state. A Stalled Order is not in flight: it
@@ -138,15 +125,6 @@ func inFlight(o *sagav1.Order) bool {
 	return true
 }
 
-func retryingPastBudget(o *sagav1.Order, budget int32) bool {
-	for _, s := range o.Status.Steps {
-		if s.State == string(saga.StepRetrying) && s.Attempts >= budget {
-			return true
-		}
-	}
-	return false
-}
-
 var (
 	stateOnce      sync.Once
 	stateCollector *StateCollector
@@ -155,11 +133,11 @@ var (
 // RegisterStateMetrics registers, once per process, the state collector and
 // kubesaga_build_info in controller-runtime's registry (served on the manager's /metrics),
 // and points the collector at r (the manager's cache).
-func RegisterStateMetrics(r client.Reader, p saga.Policy) *StateCollector {
+func RegisterStateMetrics(r client.Reader) *StateCollector {
 	stateOnce.Do(func() {
 		stateCollector = NewStateCollector()
 		metrics.Registry.MustRegister(stateCollector, buildinfo.Collector())
 	})
-	stateCollector.SetReader(r, p)
+	stateCollector.SetReader(r)
 	return stateCollector
 }

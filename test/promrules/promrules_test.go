@@ -110,7 +110,7 @@ func TestRulesParseAndLinkRunbooks(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"KubesagaSagaStalled", "KubesagaSagaRetryingPastBudget", "KubesagaSagaInFlightTooLong",
+	for _, want := range []string{"KubesagaSagaStalled", "KubesagaSagaRetryingPastLimit", "KubesagaSagaInFlightTooLong",
 		"KubesagaParticipantErrorRate", "KubesagaNoLeader"} {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("alert %s is missing (have %v)", want, alerts)
