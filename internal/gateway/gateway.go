@@ -297,7 +297,7 @@ func (g *Gateway) createOrFind(ctx context.Context, key string, req Request) (*s
 		switch {
 		case err == nil:
 			g.created.Inc()
-			g.log.InfoContext(ctx, "order created", "namespace", o.Namespace, "name", o.Name, "uid", o.UID, "idempotency_key", key)
+			g.log.InfoContext(ctx, "order created", "namespace", o.Namespace, "name", o.Name, "uid", o.UID, "idempotencyKey", key)
 			return o, nil, nil
 		case apierrors.IsInvalid(err):
 			return nil, invalid(err), nil

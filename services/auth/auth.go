@@ -153,10 +153,10 @@ func New(o Options) (*Guard, error) {
 	}
 	g.tokens.Store(set)
 	g.nextCheck.Store(g.now().Add(g.interval).UnixNano())
-	g.logger.Info("bearer token required on the API", "token_file", g.file, "tokens", len(set.digests))
+	g.logger.Info("bearer token required on the API", "tokenFile", g.file, "tokens", len(set.digests))
 	if short {
 		g.logger.Warn("a bearer token is shorter than recommended; use at least 32 random bytes (openssl rand -hex 32)",
-			"min_length", MinTokenLength)
+			"minLength", MinTokenLength)
 	}
 	return g, nil
 }
@@ -226,14 +226,14 @@ func (g *Guard) current() *tokenSet {
 		return g.tokens.Load()
 	}
 	if g.readFailing {
-		g.logger.Info("token file readable again", "token_file", g.file)
+		g.logger.Info("token file readable again", "tokenFile", g.file)
 	}
 	g.readFailing = false
 	if old := g.tokens.Load(); old.raw != set.raw {
 		g.tokens.Store(set)
-		g.logger.Info("token file changed; new tokens in force", "token_file", g.file, "tokens", len(set.digests))
+		g.logger.Info("token file changed; new tokens in force", "tokenFile", g.file, "tokens", len(set.digests))
 		if short {
-			g.logger.Warn("a bearer token is shorter than recommended; use at least 32 random bytes", "min_length", MinTokenLength)
+			g.logger.Warn("a bearer token is shorter than recommended; use at least 32 random bytes", "minLength", MinTokenLength)
 		}
 	}
 	return g.tokens.Load()
@@ -318,6 +318,6 @@ func (g *Guard) logFailure(r *http.Request, reason string) {
 	}
 	g.logger.WarnContext(r.Context(), "request refused: bearer token "+reason,
 		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
-		"correlation_id", r.Header.Get(httpapi.HeaderCorrelationID),
-		"suppressed_since_last", g.suppressed.Swap(0))
+		"correlationId", r.Header.Get(httpapi.HeaderCorrelationID),
+		"suppressedSinceLast", g.suppressed.Swap(0))
 }

@@ -282,7 +282,7 @@ func TestFailureLogIsRateLimited(t *testing.T) {
 	if n := strings.Count(logs.String(), "request refused"); n != 2 {
 		t.Fatalf("%d failure lines for 101 failures over one second, want 2:\n%s", n, logs)
 	}
-	if !strings.Contains(logs.String(), `"suppressed_since_last":99`) {
+	if !strings.Contains(logs.String(), `"suppressedSinceLast":99`) {
 		t.Fatalf("suppressed count missing:\n%s", logs)
 	}
 }

@@ -99,7 +99,7 @@ func (l *Log) Append(tx *storage.Tx, action, outcome, correlationID, detail stri
 	tx.OnCommit(func() {
 		// Label values in lower case, like every kubesaga metric label (the log keeps LOCK_CART).
 		l.counter.WithLabelValues(strings.ToLower(action), strings.ToLower(outcome)).Inc()
-		l.logger.Info("business event", "action", action, "outcome", outcome, "correlation_id", correlationID, "detail", detail)
+		l.logger.Info("business event", "action", action, "outcome", outcome, "correlationId", correlationID, "detail", detail)
 		if f := l.notify.Load(); f != nil {
 			(*f)()
 		}

@@ -165,7 +165,7 @@ func WriteProblem(w http.ResponseWriter, p *Problem) {
 // the error text: a 5xx tells the saga "retry later", the log tells the operator why.
 func Internal(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	logger.ErrorContext(r.Context(), "request failed",
-		"method", r.Method, "route", r.Pattern, "correlation_id", r.Header.Get(HeaderCorrelationID), "error", err)
+		"method", r.Method, "route", r.Pattern, "correlationId", r.Header.Get(HeaderCorrelationID), "error", err)
 	WriteProblem(w, NewProblem(http.StatusInternalServerError, SlugInternal, "Internal error",
 		"the service failed to handle the request; it is safe to retry"))
 }

@@ -210,7 +210,7 @@ func (r *Relay) resume(ctx context.Context) error {
 	if err != nil || n <= r.position {
 		return nil
 	}
-	r.logger.Info("event bus: the stream holds events past the saved position; skipping them", "position", r.position, "stream_last", n)
+	r.logger.Info("event bus: the stream holds events past the saved position; skipping them", "position", r.position, "streamLast", n)
 	return r.save(ctx, n)
 }
 

@@ -104,8 +104,8 @@ func (s *Service) putStock(w http.ResponseWriter, r *http.Request) {
 		httpapi.Internal(w, r, s.Logger, fmt.Errorf("set stock level: %w", err))
 		return
 	}
-	s.Logger.InfoContext(r.Context(), "stock level set", "store_id", storeID, "product_id", productID,
-		"on_hand", qty, "available", level.Quantity)
+	s.Logger.InfoContext(r.Context(), "stock level set", "storeId", storeID, "productId", productID,
+		"onHand", qty, "available", level.Quantity)
 	_ = httpapi.WriteJSON(w, http.StatusOK, level)
 }
 
