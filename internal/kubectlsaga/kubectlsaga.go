@@ -62,7 +62,7 @@ const usage = `kubectl saga: inspect and drive kubesaga Orders (orders.saga.kube
 
 Usage:
   kubectl saga status ORDER [flags]   steps, history, Events and the participants' business events
-  kubectl saga retry ORDER [flags]    resume a stalled or failed step (sets the retry annotation)
+  kubectl saga retry ORDER [flags]    resume a stalled step (sets the retry annotation to a new token)
   kubectl saga wait ORDER [flags]     wait until the saga finishes; the exit code tells how:
                                       0 succeeded, 2 failed (compensated), 3 stalled, 1 error or timeout
   kubectl saga list [--stalled] [-A]  Orders with their phase; --stalled: only those a person must act on
