@@ -106,6 +106,11 @@ func logKeys(call *ast.CallExpr) []*ast.BasicLit {
 				keys = append(keys, a)
 			}
 			i += 2
+		case *ast.Ident:
+			if lit := constString(a); lit != nil {
+				keys = append(keys, lit)
+			}
+			i += 2 // a named key (or an attribute in a variable, whose value is then skipped)
 		case *ast.CallExpr:
 			// An slog attribute stands alone (its key is checked when the walk reaches it);
 			// anything else is a computed key.
@@ -117,7 +122,7 @@ func logKeys(call *ast.CallExpr) []*ast.BasicLit {
 			}
 			i += 2
 		default:
-			i += 2 // a named key, or an attribute held in a variable: not a literal to check
+			i += 2 // a computed key: not a literal to check
 		}
 	}
 	return keys
@@ -130,6 +135,31 @@ func attrKey(call *ast.CallExpr) []*ast.BasicLit {
 	}
 	if lit, ok := call.Args[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
 		return []*ast.BasicLit{lit}
+	}
+	if id, ok := call.Args[0].(*ast.Ident); ok {
+		if lit := constString(id); lit != nil {
+			return []*ast.BasicLit{lit}
+		}
+	}
+	return nil
+}
+
+// constString is the literal value of a string constant declared in the same file (such
+// as the access log's key names), or nil.
+func constString(id *ast.Ident) *ast.BasicLit {
+	if id.Obj == nil || id.Obj.Kind != ast.Con {
+		return nil
+	}
+	spec, ok := id.Obj.Decl.(*ast.ValueSpec)
+	if !ok {
+		return nil
+	}
+	for k, name := range spec.Names {
+		if name.Name == id.Name && k < len(spec.Values) {
+			if lit, ok := spec.Values[k].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				return lit
+			}
+		}
 	}
 	return nil
 }
