@@ -36,9 +36,11 @@ func setConditions(o *sagav1.Order, sum saga.Summary, act saga.Action) {
 	}
 	switch {
 	case act.Type == saga.ActFinish && act.Result == saga.ResultSucceeded:
+		// Compensated and Progressing say nothing their reason does not: no message, as
+		// every succeeded Order's status is stored and its size counts (docs/architecture.md).
 		set(sagav1.ConditionSucceeded, metav1.ConditionTrue, sagav1.ReasonCompleted, "every step is done")
-		set(sagav1.ConditionCompensated, metav1.ConditionFalse, sagav1.ReasonCompleted, "nothing to compensate")
-		set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonCompleted, "the saga is finished")
+		set(sagav1.ConditionCompensated, metav1.ConditionFalse, sagav1.ReasonCompleted, "")
+		set(sagav1.ConditionProgressing, metav1.ConditionFalse, sagav1.ReasonCompleted, "")
 	case act.Type == saga.ActFinish:
 		set(sagav1.ConditionSucceeded, metav1.ConditionFalse, reasonOr(act.Reason, sagav1.ReasonCompensated), sum.LastError)
 		set(sagav1.ConditionCompensated, metav1.ConditionTrue, sagav1.ReasonCompensated, "every done step was undone")

@@ -172,6 +172,12 @@ func (r *OrderReconciler) runSaga(ctx context.Context, s *orderScope) error {
 	if !o.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) {
 		return nil // not ours to hold
 	}
+	if !o.DeletionTimestamp.IsZero() && s.finishedNeedsNothing() {
+		// A finished Order going away with nothing to undo: write nothing more, only let
+		// it go (releaseFinalizer).
+		s.action = s.plain
+		return nil
+	}
 	now := r.now()
 	started := len(o.Status.Conditions) > 0
 	if !started {
@@ -267,7 +273,13 @@ func (r *OrderReconciler) observeCall(s *orderScope, out saga.Outcome, took time
 	switch {
 	case out.Class == saga.Success && act.Type == saga.ActDo:
 		appendHistory(o, step.DoneEvent, now, "")
-		r.event(s, corev1.EventTypeNormal, reasonOf(step.DoneEvent), act.Name, "%s done", act.Name)
+		// No Event for a step done at its first attempt: status and history say it, and
+		// every Event is an API write (one Event per successful Order, on completion). A
+		// step that needed retries says that it healed, once its Warnings were told; past
+		// the limit StepRecovered (below) says it.
+		if attempts > 1 && attempts <= limit {
+			r.event(s, corev1.EventTypeNormal, reasonOf(step.DoneEvent), act.Name, "%s done after %d attempts", act.Name, attempts)
+		}
 	case out.Class == saga.Success:
 		appendHistory(o, step.UndoneEvent, now, "")
 		r.event(s, corev1.EventTypeNormal, reasonOf(step.UndoneEvent), act.Name, "%s done (compensating %s)", act.Name, step.Name)
@@ -395,24 +407,21 @@ func (r *OrderReconciler) removeRetryAnnotation(ctx context.Context, s *orderSco
 	return removeRetryAnnotation(ctx, r.Client, s.order)
 }
 
-// releaseFinalizer lets the Order go once nothing is left to undo: a deleted Order whose
-// saga is finished, or a live one whose finished saga needs no compensation on deletion.
+// releaseFinalizer lets a deleted Order go once nothing is left to undo. A finished Order
+// that is not deleted keeps its finalizer: releasing it would cost one more write per
+// Order (docs/architecture.md, "API writes and crash safety"); its deletion is then one
+// patch by the operator, or by a person when the operator is not installed.
 func (r *OrderReconciler) releaseFinalizer(ctx context.Context, s *orderScope) error {
 	o := s.order
-	if !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) || s.action.Type != saga.ActFinish {
+	if o.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) || s.action.Type != saga.ActFinish {
 		return nil
-	}
-	if o.DeletionTimestamp.IsZero() && s.action.Result == saga.ResultSucceeded && o.Spec.DeletionPolicy == sagav1.DeletionCompensate {
-		return nil // deleting it later must undo the sale: keep holding it
 	}
 	patch := client.MergeFromWithOptions(o.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(o, sagav1.Finalizer)
 	if err := r.Patch(ctx, o, patch); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("remove finalizer: %w", err))
 	}
-	if !o.DeletionTimestamp.IsZero() {
-		r.Metrics.Forget(client.ObjectKeyFromObject(o))
-	}
+	r.Metrics.Forget(client.ObjectKeyFromObject(o))
 	return nil
 }
 

@@ -126,13 +126,39 @@ func TestSagaStateLoadStore(t *testing.T) {
 	if len(o.Status.Steps) != 3 {
 		t.Fatalf("pending steps are left out of the status: %+v", o.Status.Steps)
 	}
-	if o.Status.ReservationID != "r" || o.Status.SaleID != "s" || o.Status.Total != "1.00" {
-		t.Fatalf("output: %+v", o.Status)
+	if o.Status.ReservationID != "" || o.Status.SaleID != "s" || o.Status.Total != "1.00" {
+		t.Fatalf("output (the reservation id is the UID: not written): %+v", o.Status)
+	}
+	for _, s := range o.Status.Steps {
+		if s.StartedAt != nil || s.FinishedAt != nil {
+			t.Fatalf("a step's times are in the history, not in steps[]: %+v", s)
+		}
 	}
 	back := sagaState(def, o)
 	st.Seed, st.Deadline = seedOf(string(o.UID)), mapperT0.Add(30*time.Second)
+	for i := range st.Steps {
+		st.Steps[i].StartedAt, st.Steps[i].FinishedAt = time.Time{}, time.Time{}
+	}
 	if !reflect.DeepEqual(back, st) {
 		t.Fatalf("load(store(st)) != st\n got  %+v\n want %+v", back, st)
+	}
+	// A status written with step times by an older version keeps them while the step's
+	// state holds: an upgrade rewrites no finished Order.
+	old := o.DeepCopy()
+	t1 := metav1.NewTime(mapperT0)
+	old.Status.Steps[0].StartedAt, old.Status.Steps[0].FinishedAt = &t1, &t1
+	old.Status.Steps[1].StartedAt = &t1
+	kept := old.DeepCopy()
+	storeSagaState(sagaState(def, old), sagaOutput(old), old)
+	if !reflect.DeepEqual(old.Status, kept.Status) {
+		t.Fatalf("an older status changed\n got  %+v\n want %+v", old.Status.Steps, kept.Status.Steps)
+	}
+	next := st
+	next.Steps = append([]saga.StepState(nil), st.Steps...)
+	next.Steps[1].Status = saga.StepCompensated
+	storeSagaState(next, sagaOutput(old), old)
+	if old.Status.Steps[1].StartedAt != nil || old.Status.Steps[0].StartedAt == nil {
+		t.Fatalf("a step that changes state drops its old times, the others keep them: %+v", old.Status.Steps)
 	}
 	// A status written by a definition with other steps still loads, by name.
 	o.Status.Steps = append([]sagav1.StepStatus{{Name: "Gone", State: "Succeeded"}}, o.Status.Steps...)

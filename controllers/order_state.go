@@ -57,29 +57,11 @@ func sagaState(def saga.Definition, o *sagav1.Order) saga.State {
 	return st
 }
 
-// storeSagaState writes the engine's state into the Order's status. Pending steps are
-// left out so that a fresh Order's status stays short.
+// storeSagaState writes the engine's state into the Order's status (see stepStatuses).
+// The reservation id is not written: it is the Order's UID, as the sale id (which the
+// printer columns show) is; an older status keeps the one it has.
 func storeSagaState(st saga.State, out ordersaga.Output, o *sagav1.Order) {
-	steps := make([]sagav1.StepStatus, 0, len(st.Steps))
-	for _, s := range st.Steps {
-		if s.Status == saga.StepPending && s.Attempts == 0 {
-			continue
-		}
-		steps = append(steps, sagav1.StepStatus{
-			Name:                 s.Name,
-			State:                string(s.Status),
-			Attempts:             int32(s.Attempts),     //nolint:gosec // bounded by the attempt limits
-			CompensationAttempts: int32(s.UndoAttempts), //nolint:gosec // bounded by the attempt limits
-			LastError:            s.LastError,
-			NextRetryAt:          metaTime(s.NextRetryAt),
-			StartedAt:            metaTime(s.StartedAt),
-			FinishedAt:           metaTime(s.FinishedAt),
-		})
-	}
-	o.Status.Steps = steps
-	if out.ReservationID != "" {
-		o.Status.ReservationID = out.ReservationID
-	}
+	o.Status.Steps = stepStatuses(st, o.Status.Steps)
 	if out.SaleID != "" {
 		o.Status.SaleID = out.SaleID
 		o.Status.Total = out.Total

@@ -270,6 +270,10 @@ func (r *SagaReconciler) runSaga(ctx context.Context, s *sagaScope) error {
 	if s.notStart || (!o.DeletionTimestamp.IsZero() && !controllerutil.ContainsFinalizer(o, sagav1.Finalizer)) {
 		return nil
 	}
+	if !o.DeletionTimestamp.IsZero() && s.finishedNeedsNothing() {
+		s.action = s.plain // going away with nothing to undo: write nothing, let it go
+		return nil
+	}
 	now := r.now()
 	started := o.Status.StartedAt != nil
 	if !started {
@@ -327,7 +331,9 @@ func (r *SagaReconciler) observeCall(s *sagaScope, out saga.Outcome, now time.Ti
 	switch {
 	case out.Class == saga.Success && act.Type == saga.ActDo:
 		*h = withHistory(*h, step.DoneEvent, now, "")
-		r.event(o, corev1.EventTypeNormal, reasonOf(step.DoneEvent), act.Name, "%s done", act.Name)
+		if after.Attempts > 1 { // as for an Order: a step done at once has no Event of its own
+			r.event(o, corev1.EventTypeNormal, reasonOf(step.DoneEvent), act.Name, "%s done after %d attempts", act.Name, after.Attempts)
+		}
 	case out.Class == saga.Success:
 		*h = withHistory(*h, step.UndoneEvent, now, "")
 		r.event(o, corev1.EventTypeNormal, reasonOf(step.UndoneEvent), act.Name, "%s done (compensating %s)", act.Name, step.Name)
@@ -352,7 +358,7 @@ func (r *SagaReconciler) observeDecision(s *sagaScope, now time.Time) {
 	o, act := s.obj, s.action
 	sum := saga.StatusAt(s.def, s.state, now)
 	wasPhase := s.before.Status.Phase
-	o.Status.Steps = stepStatuses(s.state)
+	o.Status.Steps = stepStatuses(s.state, o.Status.Steps)
 	o.Status.Phase = deriveConditions(&o.Status.Conditions, o.Generation, sum, act, len(o.Status.Steps) > 0)
 	o.Status.ObservedGeneration = o.Generation
 	o.Status.LastError = sum.LastError
@@ -431,10 +437,11 @@ func (r *SagaReconciler) removeRetryAnnotation(ctx context.Context, s *sagaScope
 	return removeRetryAnnotation(ctx, r.Client, s.obj)
 }
 
-// releaseFinalizer lets the Saga go once nothing is left to undo, with the Order's rules.
+// releaseFinalizer lets a deleted Saga go once nothing is left to undo, with the Order's
+// rules: a finished Saga keeps its finalizer until it is deleted.
 func (r *SagaReconciler) releaseFinalizer(ctx context.Context, s *sagaScope) error {
 	o := s.obj
-	if !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) {
+	if o.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(o, sagav1.Finalizer) {
 		return nil
 	}
 	if s.notStart && len(o.Status.Steps) > 0 {
@@ -442,10 +449,6 @@ func (r *SagaReconciler) releaseFinalizer(ctx context.Context, s *sagaScope) err
 	}
 	if !s.notStart && s.action.Type != saga.ActFinish {
 		return nil
-	}
-	if !s.notStart && o.DeletionTimestamp.IsZero() && s.action.Result == saga.ResultSucceeded &&
-		o.Spec.DeletionPolicy == sagav1.DeletionCompensate {
-		return nil // deleting it later must undo what it did: keep holding it
 	}
 	patch := client.MergeFromWithOptions(o.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(o, sagav1.Finalizer)

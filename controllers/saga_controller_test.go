@@ -246,6 +246,10 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 		Expect(got.Status.Template.Name).To(Equal(tmpl.Name))
 		Expect(got.Status.Responses).To(HaveLen(1), "only LockCart's response is read by later steps")
 		Expect(got.Status.Responses[0].Step).To(Equal("LockCart"))
+		// As an Order: one Event for a successful Saga, on completion.
+		about := &sagav1.Order{ObjectMeta: got.ObjectMeta} // eventReasons reads namespace and UID
+		Eventually(func() []string { return eventReasons(about, "") }).Should(ContainElement(sagav1.EventReasonCompleted))
+		Expect(eventReasons(about, "")).To(ConsistOf(sagav1.EventReasonCompleted))
 
 		Expect(stockOf(store, product)).To(Equal(int64(12)))
 		sales, err := salesAPI.List(ctx, 0, string(got.UID))
@@ -256,7 +260,13 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 		evs, err := cartsAPI.Events(ctx, string(got.UID))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(evs).NotTo(BeEmpty(), "every call carries the Saga's UID as correlation id")
-		Eventually(func() []string { return fetchSaga(s).Finalizers }).Should(BeEmpty())
+		// As an Order: the finalizer stays until deletion, which it then does not delay.
+		Expect(fetchSaga(s).Finalizers).To(ContainElement(sagav1.Finalizer))
+		Expect(k8sClient.Delete(ctx, fetchSaga(s))).To(Succeed())
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(s), &sagav1.Saga{}))
+		}).WithTimeout(10 * time.Second).Should(BeTrue())
+		Expect(salesAPI.List(ctx, 0, string(got.UID))).To(HaveLen(1), "Retain: the sale stands")
 	})
 
 	It("compensates a refusal, newest first, without retrying it", func() {

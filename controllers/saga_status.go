@@ -54,24 +54,32 @@ func stepStates(def saga.Definition, recorded []sagav1.StepStatus) []saga.StepSt
 	return out
 }
 
-// stepStatuses records the engine's step states; Pending steps are left out so that a
-// fresh saga's status stays short.
-func stepStatuses(st saga.State) []sagav1.StepStatus {
+// stepStatuses records the engine's step states. Pending steps are left out so that a
+// fresh saga's status stays short, and so are the steps' times: status.history holds the
+// time of every do, undo, retry and failure, and a status says nothing twice. A step
+// recorded with times by an older version keeps them (from prev) until its state changes,
+// so that an upgrade rewrites no finished saga.
+func stepStatuses(st saga.State, prev []sagav1.StepStatus) []sagav1.StepStatus {
 	steps := make([]sagav1.StepStatus, 0, len(st.Steps))
 	for _, s := range st.Steps {
 		if s.Status == saga.StepPending && s.Attempts == 0 {
 			continue
 		}
-		steps = append(steps, sagav1.StepStatus{
+		ss := sagav1.StepStatus{
 			Name:                 s.Name,
 			State:                string(s.Status),
 			Attempts:             int32(s.Attempts),     //nolint:gosec // bounded by the attempt limits
 			CompensationAttempts: int32(s.UndoAttempts), //nolint:gosec // bounded by the attempt limits
 			LastError:            s.LastError,
 			NextRetryAt:          metaTime(s.NextRetryAt),
-			StartedAt:            metaTime(s.StartedAt),
-			FinishedAt:           metaTime(s.FinishedAt),
-		})
+		}
+		for _, p := range prev {
+			if p.Name == s.Name && p.State == ss.State {
+				ss.StartedAt, ss.FinishedAt = p.StartedAt, p.FinishedAt
+				break
+			}
+		}
+		steps = append(steps, ss)
 	}
 	return steps
 }

@@ -104,10 +104,12 @@ type StepStatus struct {
 	// NextRetryAt is when the step is tried again after a transient failure.
 	// +optional
 	NextRetryAt *metav1.Time `json:"nextRetryAt,omitempty"`
-	// StartedAt is the first attempt's time.
+	// StartedAt is the first attempt's time. Deprecated: no longer written, status.history
+	// holds the time of each do, undo, retry and failure; kept as written by older versions.
 	// +optional
 	StartedAt *metav1.Time `json:"startedAt,omitempty"`
-	// FinishedAt is when the step reached a final state.
+	// FinishedAt is when the step reached a final state. Deprecated: no longer written, as
+	// StartedAt.
 	// +optional
 	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
 }
@@ -123,7 +125,8 @@ type HistoryEntry struct {
 	Message string `json:"message,omitempty"`
 }
 
-// MaxHistory bounds status.history so that a long-retrying Order cannot grow without bound.
+// MaxHistory bounds status.history so that a long-retrying Order cannot grow without bound
+// (consecutive retries of one call also fold into one entry).
 const MaxHistory = 32
 
 // OrderStatus is the observed progress of the Order's saga.
@@ -145,7 +148,8 @@ type OrderStatus struct {
 	// SaleID is the id of the sale created by the saga.
 	// +optional
 	SaleID string `json:"saleId,omitempty"`
-	// ReservationID is the id of the stock reservation.
+	// ReservationID is the id of the stock reservation. Deprecated: no longer written, it
+	// is the Order's UID (metadata.uid), as the sale id is; kept as written by older versions.
 	// +optional
 	ReservationID string `json:"reservationId,omitempty"`
 	// Total of the sale, a decimal string such as "37.50".

@@ -113,9 +113,10 @@ func Status(ctx context.Context, c client.Client, key client.ObjectKey, p Partic
 	_ = tw.Flush()
 
 	section(w, "Steps")
-	tw = table(w, "STEP", "STATE", "ATTEMPTS", "UNDO ATTEMPTS", "STARTED", "FINISHED", "LAST ERROR")
+	// The steps' times are in the history below (steps[] says each fact once).
+	tw = table(w, "STEP", "STATE", "ATTEMPTS", "UNDO ATTEMPTS", "NEXT RETRY", "LAST ERROR")
 	for _, s := range o.Status.Steps {
-		row(tw, s.Name, s.State, fmt.Sprint(s.Attempts), fmt.Sprint(s.CompensationAttempts), stamp(s.StartedAt), stamp(s.FinishedAt), s.LastError)
+		row(tw, s.Name, s.State, fmt.Sprint(s.Attempts), fmt.Sprint(s.CompensationAttempts), stamp(s.NextRetryAt), s.LastError)
 	}
 	_ = tw.Flush()
 

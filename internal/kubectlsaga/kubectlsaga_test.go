@@ -199,11 +199,12 @@ func TestStatusShowsStepsHistoryEventsAndParticipantEvents(t *testing.T) {
 	post("/api/carts/"+o.Spec.CartID+"/lock", fmt.Sprintf(`{"orderId":%q}`, o.UID))
 
 	now := metav1.NewTime(time.Now().Truncate(time.Second))
+	retry := metav1.NewTime(time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC))
 	setStatus(t, o, kubectlsaga.InFlight)
 	o.Status.CurrentStep = "ReserveStock"
 	o.Status.Steps = []sagav1.StepStatus{
-		{Name: "LockCart", State: "Succeeded", Attempts: 1, StartedAt: &now, FinishedAt: &now},
-		{Name: "ReserveStock", State: "Retrying", Attempts: 2, LastError: "stocks: 503 Service Unavailable", StartedAt: &now},
+		{Name: "LockCart", State: "Succeeded", Attempts: 1},
+		{Name: "ReserveStock", State: "Retrying", Attempts: 2, LastError: "stocks: 503 Service Unavailable", NextRetryAt: &retry},
 	}
 	o.Status.History = []sagav1.HistoryEntry{{Event: "ORDER_CREATED", Time: now}, {Event: "CART_LOCKED", Time: now}}
 	if err := k8s.Status().Update(ctx, o); err != nil {
@@ -226,7 +227,7 @@ func TestStatusShowsStepsHistoryEventsAndParticipantEvents(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Order:          " + ns + "/order-1", string(o.UID), "Phase:          Running", "Current step:   ReserveStock",
-		"LockCart", "ReserveStock", "Retrying", "stocks: 503 Service Unavailable", // steps
+		"LockCart", "ReserveStock", "Retrying", "stocks: 503 Service Unavailable", "2031-02-03T04:05:06Z", // steps
 		"ORDER_CREATED", "CART_LOCKED", // history
 		"CartLocked", "cart locked for the order", // Kubernetes Events
 		"Business events of carts", "CREATE_CART", "LOCK_CART", "SUCCESS", // the carts service, by correlation id
