@@ -329,14 +329,16 @@ fuzz: ## Run every Fuzz* target under services/ and internal/ for FUZZTIME each,
 
 # Orders of the full chaos run (the short form inside `make test` runs 60).
 CHAOS_ORDERS ?= 500
+# Sagas of the checkout template run beside them (the short form runs 6).
+CHAOS_SAGAS ?= 100
 # Replay a run's faults with the seed it printed: make chaos CHAOS_SEED=1234.
 CHAOS_SEED ?=
 CHAOS_LOG ?= $(LOCAL_DIR)/chaos.log
 
 .PHONY: chaos
-chaos: envtest ## Chaos and HA tests, full form (test/chaos: CHAOS_ORDERS Orders under SIGKILLs and a slow service; two replicas, leader killed). Last line: the chaos verdict.
+chaos: envtest ## Chaos and HA tests, full form (test/chaos: CHAOS_ORDERS Orders and CHAOS_SAGAS Sagas under SIGKILLs and a slow service; two replicas, leader killed). Last line: the chaos verdict.
 	@mkdir -p $(LOCAL_DIR)
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBESAGA_CHAOS_ORDERS=$(CHAOS_ORDERS) KUBESAGA_CHAOS_SEED=$(CHAOS_SEED) \
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" KUBESAGA_CHAOS_ORDERS=$(CHAOS_ORDERS) KUBESAGA_CHAOS_SAGAS=$(CHAOS_SAGAS) KUBESAGA_CHAOS_SEED=$(CHAOS_SEED) \
 		KUBESAGA_CHAOS_BUS_ORDERS=50 KUBESAGA_CHAOS_BUS_DOWN=30 \
 		$(GO) test ./test/chaos/... -count=1 -v -timeout=40m 2>&1 | tee $(CHAOS_LOG)
 	@echo "---- chaos summary (full log: $(CHAOS_LOG))"

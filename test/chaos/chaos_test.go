@@ -151,8 +151,10 @@ func inject(ctx context.Context, t *testing.T, s *devstack.Stack, rng *rand.Rand
 
 func TestChaos(t *testing.T) {
 	n := int(envInt(t, "KUBESAGA_CHAOS_ORDERS", defaultOrders))
+	k := int(envInt(t, "KUBESAGA_CHAOS_SAGAS", defaultSagas(n)))
 	seed := uint64(envInt(t, "KUBESAGA_CHAOS_SEED", time.Now().UnixNano()&0x7fffffffffff))
-	fmt.Printf("chaos: seed=%d orders=%d (replay: KUBESAGA_CHAOS_SEED=%d KUBESAGA_CHAOS_ORDERS=%d)\n", seed, n, seed, n)
+	fmt.Printf("chaos: seed=%d orders=%d sagas=%d (replay: KUBESAGA_CHAOS_SEED=%d KUBESAGA_CHAOS_ORDERS=%d KUBESAGA_CHAOS_SAGAS=%d)\n",
+		seed, n, k, seed, n, k)
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
@@ -173,14 +175,17 @@ func TestChaos(t *testing.T) {
 	}
 	defer stopStack(t, s)
 
-	w := planWorkload(rng, "chaos", n, 401)
+	// n Orders and k Sagas of the checkout template, mixed, on the same stock.
+	w := planWorkload(rng, "chaos", n+k, 401)
+	w.withSagas(rng, k)
 	w.setUp(ctx, t, s, tokenFile)
+	w.declareSagas(ctx, t, s)
 	faults := schedule(rng, n)
 	// A steady pace: the short form spreads its Orders over about 20 s, the full one
 	// creates one every 100 ms.
-	pace := max(100*time.Millisecond, 20*time.Second/time.Duration(n))
-	window := pace * time.Duration(n)
-	t.Logf("chaos: %d Orders (%d greedy) at one every %s, %d faults over %s", n, w.greedy(), pace, len(faults), window)
+	pace := max(100*time.Millisecond, 20*time.Second/time.Duration(n+k))
+	window := pace * time.Duration(n+k)
+	t.Logf("chaos: %d Orders and %d Sagas (%d greedy) at one every %s, %d faults over %s", n, k, w.greedy(), pace, len(faults), window)
 
 	start := time.Now()
 	injected := make(chan error, 1)
@@ -202,7 +207,7 @@ func TestChaos(t *testing.T) {
 	cancelReady()
 	faultsDone := time.Since(start)
 
-	orders := w.drain(ctx, t, 3*time.Minute+time.Duration(n)*300*time.Millisecond)
+	orders := w.drain(ctx, t, 3*time.Minute+time.Duration(n+k)*300*time.Millisecond)
 	elapsed := time.Since(start)
 	v := w.check(ctx, t, orders)
 	for _, name := range devstack.Services {

@@ -16,10 +16,11 @@ limitations under the License.
 
 // Package chaos runs kubesaga as real processes (envtest's etcd and kube-apiserver, the
 // three participant services and the manager, built from cmd/) and breaks them while
-// Orders run: SIGKILLed and restarted operator and services, a service slower than the
-// step timeout, a SIGKILLed leader among two replicas. Afterwards it checks that nothing
-// was lost or done twice. The short form runs in `go test ./...`; `make chaos` runs
-// the full one (KUBESAGA_CHAOS_ORDERS=500).
+// Orders (and, in TestChaos, Sagas of the Order saga's template) run: SIGKILLed and
+// restarted operator and services, a service slower than the step timeout, a SIGKILLed
+// leader among two replicas. Afterwards it checks that nothing was lost or done twice.
+// The short form runs in `go test ./...`; `make chaos` runs the full one
+// (KUBESAGA_CHAOS_ORDERS=500, KUBESAGA_CHAOS_SAGAS=100).
 package chaos
 
 import (

@@ -19,6 +19,7 @@ package chaos
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -51,6 +52,7 @@ type plannedOrder struct {
 	name   string
 	cart   string
 	greedy bool // asks for more than the store ever had: must be refused
+	saga   bool // a Saga of the checkout template rather than an Order (sagas_test.go)
 	lines  []participants.Line
 }
 
@@ -184,20 +186,27 @@ func (w *workload) create(ctx context.Context, pace time.Duration) error {
 	defer tick.Stop()
 	w.firstCreate = time.Now()
 	for _, o := range w.orders {
-		order := &sagav1.Order{
+		var obj client.Object = &sagav1.Order{
 			ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: w.ns, Labels: map[string]string{runLabel: w.run}},
 			Spec:       sagav1.OrderSpec{CartID: o.cart, StoreID: w.store},
 		}
+		if o.saga {
+			sg, err := w.newSaga(o)
+			if err != nil {
+				return err
+			}
+			obj = sg
+		}
 		var err error
 		for attempt := 0; attempt < 20; attempt++ {
-			if err = w.k8s.Create(ctx, order); err == nil || apierrors.IsAlreadyExists(err) {
+			if err = w.k8s.Create(ctx, obj); err == nil || apierrors.IsAlreadyExists(err) {
 				err = nil
 				break
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
 		if err != nil {
-			return fmt.Errorf("create order %s: %w", o.name, err)
+			return fmt.Errorf("create %s: %w", o.name, err)
 		}
 		w.created.Add(1)
 		select {
@@ -210,12 +219,20 @@ func (w *workload) create(ctx context.Context, pace time.Duration) error {
 	return nil
 }
 
+// list returns the workload's Orders, then its Sagas (if any) in the Order's shape.
 func (w *workload) list(ctx context.Context) ([]sagav1.Order, error) {
 	var l sagav1.OrderList
 	if err := w.k8s.List(ctx, &l, client.InNamespace(w.ns), client.MatchingLabels{runLabel: w.run}); err != nil {
 		return nil, err
 	}
-	return l.Items, nil
+	if w.sagas() == 0 {
+		return l.Items, nil
+	}
+	sagas, err := w.listSagas(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(l.Items, sagas...), nil
 }
 
 func finished(o *sagav1.Order) bool {
@@ -268,30 +285,36 @@ func (w *workload) drain(ctx context.Context, t *testing.T, timeout time.Duratio
 
 // verdict is what the checks found.
 type verdict struct {
+	// orders counts every saga of the workload, Sagas included; sagas counts the Sagas.
 	orders, succeeded, failed, stalled, inflight int
 	stockConserved                               bool
 	duplicateSales, cartMismatches               int
 	missingSales, salesOfFailed, orphanSales     int
 	refusedServable, servedGreedy                int
+	sagas, sagasSucceeded, sagasFailed           int // Sagas among the orders (and in succeeded, failed)
+	leakedReservations, badHistories             int
 	problems                                     []string
 	suspects                                     map[string]bool // order names to diagnose
 }
 
 func (v verdict) line(prefix string) string {
-	return fmt.Sprintf("%s: orders=%d succeeded=%d failed=%d stalled=%d inflight=%d stock_conserved=%t duplicate_sales=%d cart_mismatches=%d",
-		prefix, v.orders, v.succeeded, v.failed, v.stalled, v.inflight, v.stockConserved, v.duplicateSales, v.cartMismatches)
+	return fmt.Sprintf("%s: orders=%d succeeded=%d failed=%d stalled=%d inflight=%d stock_conserved=%t duplicate_sales=%d cart_mismatches=%d"+
+		" sagas=%d sagas_succeeded=%d sagas_failed=%d leaked_reservations=%d bad_histories=%d",
+		prefix, v.orders, v.succeeded, v.failed, v.stalled, v.inflight, v.stockConserved, v.duplicateSales, v.cartMismatches,
+		v.sagas, v.sagasSucceeded, v.sagasFailed, v.leakedReservations, v.badHistories)
 }
 
 func (v verdict) ok() bool {
 	return v.stalled == 0 && v.inflight == 0 && v.stockConserved && v.duplicateSales == 0 && v.cartMismatches == 0 &&
 		v.missingSales == 0 && v.salesOfFailed == 0 && v.orphanSales == 0 && v.refusedServable == 0 && v.servedGreedy == 0 &&
-		len(v.problems) == 0
+		v.leakedReservations == 0 && v.badHistories == 0 && len(v.problems) == 0
 }
 
-// check verifies the invariants against the participants' own records.
+// check verifies the invariants against the participants' own records, for Orders and
+// Sagas alike (a Saga of the checkout template must have an Order's effects).
 func (w *workload) check(ctx context.Context, t *testing.T, orders []sagav1.Order) verdict {
 	t.Helper()
-	v := verdict{orders: len(w.orders), stockConserved: true, suspects: map[string]bool{}}
+	v := verdict{orders: len(w.orders), sagas: w.sagas(), stockConserved: true, suspects: map[string]bool{}}
 	bad := func(name, format string, args ...any) {
 		v.problems = append(v.problems, name+": "+fmt.Sprintf(format, args...))
 		if name != "" {
@@ -306,9 +329,9 @@ func (w *workload) check(ctx context.Context, t *testing.T, orders []sagav1.Orde
 	sold := map[int64]int64{}
 	for _, p := range w.orders {
 		o := byName[p.name]
-		if o == nil {
+		if o == nil || (o.Kind == kindSaga) != p.saga {
 			v.inflight++
-			bad(p.name, "the Order does not exist")
+			bad(p.name, "the Order (or Saga) does not exist")
 			continue
 		}
 		uid := string(o.UID)
@@ -322,6 +345,9 @@ func (w *workload) check(ctx context.Context, t *testing.T, orders []sagav1.Orde
 			bad(p.name, "Stalled: %s", o.Status.LastError)
 		case o.Status.Phase == sagav1.PhaseSucceeded && succeeded:
 			v.succeeded++
+			if p.saga {
+				v.sagasSucceeded++
+			}
 			if p.greedy {
 				v.servedGreedy++
 				bad(p.name, "Succeeded although it asks for more than the stock")
@@ -329,6 +355,9 @@ func (w *workload) check(ctx context.Context, t *testing.T, orders []sagav1.Orde
 		case o.Status.Phase == sagav1.PhaseFailed && compensated:
 			v.failed++
 			failedState = true
+			if p.saga {
+				v.sagasFailed++
+			}
 			if !p.greedy {
 				v.refusedServable++
 				bad(p.name, "Failed although the stock could serve it: %s", o.Status.LastError)
@@ -366,6 +395,24 @@ func (w *workload) check(ctx context.Context, t *testing.T, orders []sagav1.Orde
 		case o.Status.Phase == sagav1.PhaseSucceeded && createdSales == 0:
 			v.missingSales++
 			bad(p.name, "Succeeded without a CREATED sale")
+		}
+
+		if msg := historyProblem(o); msg != "" {
+			v.badHistories++
+			bad(p.name, "%s", msg)
+		}
+		// No reservation outlives its saga: committed with the sale, released otherwise.
+		res, err := w.stocks.GetReservation(ctx, uid)
+		var refusal *participants.Refusal
+		notFound := errors.As(err, &refusal) && refusal.Status == http.StatusNotFound
+		switch {
+		case err == nil && o.Status.Phase == sagav1.PhaseSucceeded && res.Status != "COMMITTED",
+			err == nil && failedState && res.Status != "RELEASED":
+			v.leakedReservations++
+			bad(p.name, "%s, yet its reservation is %s", o.Status.Phase, res.Status)
+		case err != nil && o.Status.Phase == sagav1.PhaseSucceeded,
+			err != nil && !notFound:
+			bad(p.name, "get reservation: %v", err)
 		}
 
 		cart, err := w.carts.Get(ctx, p.cart)
@@ -458,7 +505,11 @@ func (w *workload) report(ctx context.Context, t *testing.T, v verdict, orders [
 				continue
 			}
 			st, _ := json.MarshalIndent(orders[i].Status, "", "  ")
-			t.Logf("---- Order %s (uid %s, cart %s) status:\n%s", n, orders[i].UID, orders[i].Spec.CartID, st)
+			kind := orders[i].Kind
+			if kind == "" {
+				kind = "Order"
+			}
+			t.Logf("---- %s %s (uid %s, cart %s) status:\n%s", kind, n, orders[i].UID, orders[i].Spec.CartID, st)
 			uid := string(orders[i].UID)
 			for name, f := range map[string]func(context.Context, string) ([]participants.Event, error){
 				devstack.Carts: w.carts.Events, devstack.Stocks: w.stocks.Events, devstack.Sales: w.sales.Events,
