@@ -43,6 +43,7 @@ func setupSagas(mgr ctrl.Manager, o ManagerOptions) error {
 		Policy:          o.Policy(),
 		Limits:          o.sagaLimits(),
 		MaxStepsPerPass: o.MaxStepsPerPass,
+		Metrics:         MetricsFor(KindSaga),
 	}
 	if err := sr.SetupWithManager(mgr, o.MaxConcurrentReconciles); err != nil {
 		return fmt.Errorf("set up saga controller: %w", err)

@@ -307,14 +307,7 @@ var _ = Describe("Order saga", func() {
 
 	It("exports saga metrics without Order names or UIDs as labels", func() {
 		completed := func() float64 {
-			families, err := ctrlmetrics.Registry.Gather()
-			Expect(err).NotTo(HaveOccurred())
-			for _, f := range families {
-				if f.GetName() == "kubesaga_sagas_completed_total" {
-					return f.GetMetric()[0].GetCounter().GetValue()
-				}
-			}
-			return 0
+			return metricValue("kubesaga_sagas_completed_total", map[string]string{"kind": "Order"})
 		}
 		before := completed()
 		product := newProduct(store, 1)
@@ -338,7 +331,7 @@ var _ = Describe("Order saga", func() {
 			}
 			for _, m := range f.GetMetric() {
 				for _, l := range m.GetLabel() {
-					Expect(l.GetName()).To(BeElementOf("step", "action", "outcome", "result", "reason", "phase", "version", "revision", "goversion"),
+					Expect(l.GetName()).To(BeElementOf("kind", "step", "action", "outcome", "result", "reason", "phase", "version", "revision", "goversion"),
 						f.GetName())
 				}
 			}

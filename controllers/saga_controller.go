@@ -59,6 +59,8 @@ type SagaReconciler struct {
 	Policy          saga.Policy
 	Limits          sagacel.Limits
 	MaxStepsPerPass int
+	// Metrics are the saga metrics with kind="Saga" (saga_metrics.go); nil: MetricsFor(KindSaga).
+	Metrics *Metrics
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -78,7 +80,8 @@ type sagaScope struct {
 	retried  bool // a one-shot retry annotation was taken: remove it
 	result   ctrl.Result
 	log      logr.Logger
-	notStart bool // the template is missing or invalid, or the input was refused: no saga runs
+	notStart bool     // the template is missing or invalid, or the input was refused: no saga runs
+	pending  []func() // metrics counted once the status recording them is written
 }
 
 // +kubebuilder:rbac:groups=saga.kubesaga.io,resources=sagas,verbs=get;list;watch;patch
@@ -93,6 +96,9 @@ type sagaScope struct {
 func (r *SagaReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	obj := &sagav1.Saga{}
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.metrics().Forget(req.NamespacedName) // gone: nothing will report it again
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	log := logf.FromContext(ctx).WithValues("uid", obj.UID)
@@ -309,7 +315,7 @@ func (r *SagaReconciler) runSaga(ctx context.Context, s *sagaScope) error {
 				return err
 			}
 		}
-		outcome := r.call(ctx, s)
+		outcome := r.timedCall(ctx, s)
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s interrupted: %w", s.action.Name, ctx.Err())
 		}
@@ -420,13 +426,13 @@ func (r *SagaReconciler) checkpoint(ctx context.Context, s *sagaScope, now time.
 }
 
 func (r *SagaReconciler) patchStatus(ctx context.Context, s *sagaScope) error {
-	if equality.Semantic.DeepEqual(s.before.Status, s.obj.Status) {
-		return nil
+	if !equality.Semantic.DeepEqual(s.before.Status, s.obj.Status) {
+		patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
+		if err := r.Status().Patch(ctx, s.obj, patch); err != nil {
+			return fmt.Errorf("write status: %w", err)
+		}
 	}
-	patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
-	if err := r.Status().Patch(ctx, s.obj, patch); err != nil {
-		return fmt.Errorf("write status: %w", err)
-	}
+	r.written(s) // metrics: only what is written counts
 	return nil
 }
 
@@ -454,6 +460,9 @@ func (r *SagaReconciler) releaseFinalizer(ctx context.Context, s *sagaScope) err
 	controllerutil.RemoveFinalizer(o, sagav1.Finalizer)
 	if err := r.Patch(ctx, o, patch); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("remove finalizer: %w", err))
+	}
+	if !o.DeletionTimestamp.IsZero() {
+		r.metrics().Forget(client.ObjectKeyFromObject(o))
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ import (
 // hand-kept map to drift.
 const (
 	MetricOrders              = "kubesaga_orders"
+	MetricSagas               = "kubesaga_sagas"
 	MetricOldestInFlightAge   = "kubesaga_oldest_inflight_saga_age_seconds"
 	stateMetricsScrapeTimeout = 5 * time.Second
 )
@@ -42,14 +43,14 @@ const (
 var allPhases = []sagav1.OrderPhase{sagav1.PhasePending, sagav1.PhaseRunning, sagav1.PhaseCompensating,
 	sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled}
 
-// StateCollector reports Orders by phase and the age of the oldest saga in flight, read
-// from a cache. (The sagas retrying past their attempt limit are
+// StateCollector reports Orders and Sagas by phase and the age of the oldest saga in
+// flight (Order or Saga), read from a cache. (The sagas retrying past their attempt limit are
 // kubesaga_sagas_retrying_past_limit, in metrics.go: the engine's own verdict.)
 type StateCollector struct {
 	reader atomic.Pointer[client.Reader]
 	now    func() time.Time
 
-	orders, oldest *prometheus.Desc
+	orders, sagas, oldest *prometheus.Desc
 }
 
 // NewStateCollector returns a collector with no reader yet (it reports nothing until
@@ -61,8 +62,10 @@ func NewStateCollector() *StateCollector {
 		// ours would become exported_namespace. `kubectl saga list -A` tells where they are.
 		orders: prometheus.NewDesc(MetricOrders, "Orders, by phase (from the informer cache).",
 			[]string{"phase"}, nil),
+		sagas: prometheus.NewDesc(MetricSagas, "Sagas (runs of SagaTemplates), by phase (from the informer cache).",
+			[]string{"phase"}, nil),
 		oldest: prometheus.NewDesc(MetricOldestInFlightAge,
-			"Age of the oldest Order whose saga is in flight (Pending, Running or Compensating); 0 when none is.", nil, nil),
+			"Age of the oldest Order or Saga whose saga is in flight (Pending, Running or Compensating); 0 when none is.", nil, nil),
 	}
 }
 
@@ -75,6 +78,7 @@ func (c *StateCollector) SetReader(r client.Reader) {
 // Describe implements prometheus.Collector.
 func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.orders
+	ch <- c.sagas
 	ch <- c.oldest
 }
 
@@ -86,39 +90,56 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stateMetricsScrapeTimeout)
 	defer cancel()
-	var list sagav1.OrderList
-	if err := (*rp).List(ctx, &list); err != nil {
-		// Not synced yet, or stopping: report nothing rather than wrong zeros.
+	var orders sagav1.OrderList
+	var sagas sagav1.SagaList
+	// Not synced yet, or stopping: report nothing rather than wrong zeros.
+	if err := (*rp).List(ctx, &orders); err != nil {
 		return
 	}
-	counts := map[sagav1.OrderPhase]int{}
-	now := c.now()
-	var oldest time.Duration
-	for i := range list.Items {
-		o := &list.Items[i]
-		phase := o.Status.Phase
-		if phase == "" {
-			phase = sagav1.PhasePending
-		}
-		counts[phase]++
-		if !inFlight(o) {
-			continue
-		}
-		if age := now.Sub(o.CreationTimestamp.Time); age > oldest {
-			oldest = age
-		}
+	if err := (*rp).List(ctx, &sagas); err != nil {
+		return
+	}
+	t := tally{now: c.now()}
+	orderCounts, sagaCounts := map[sagav1.OrderPhase]int{}, map[sagav1.OrderPhase]int{}
+	for i := range orders.Items {
+		o := &orders.Items[i]
+		t.add(orderCounts, o.Status.Phase, o.CreationTimestamp.Time)
+	}
+	for i := range sagas.Items {
+		sg := &sagas.Items[i]
+		t.add(sagaCounts, sg.Status.Phase, sg.CreationTimestamp.Time)
 	}
 	// Every phase, zeros included, so that a rule or a graph sees 0 rather than nothing.
 	for _, p := range allPhases {
-		ch <- prometheus.MustNewConstMetric(c.orders, prometheus.GaugeValue, float64(counts[p]), string(p))
+		ch <- prometheus.MustNewConstMetric(c.orders, prometheus.GaugeValue, float64(orderCounts[p]), string(p))
+		ch <- prometheus.MustNewConstMetric(c.sagas, prometheus.GaugeValue, float64(sagaCounts[p]), string(p))
 	}
-	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, oldest.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, t.oldest.Seconds())
+}
+
+// tally counts by phase and finds the oldest in flight, over Orders and Sagas.
+type tally struct {
+	now    time.Time
+	oldest time.Duration
+}
+
+func (t *tally) add(counts map[sagav1.OrderPhase]int, phase sagav1.OrderPhase, created time.Time) {
+	if phase == "" {
+		phase = sagav1.PhasePending
+	}
+	counts[phase]++
+	if !inFlight(phase) {
+		return
+	}
+	if age := t.now.Sub(created); age > t.oldest {
+		t.oldest = age
+	}
 }
 
 // inFlight: the saga has not reached a final state. A Stalled Order is not in flight: it
 // waits for a person, and has its own metric and alert.
-func inFlight(o *sagav1.Order) bool {
-	switch o.Status.Phase {
+func inFlight(phase sagav1.OrderPhase) bool {
+	switch phase {
 	case sagav1.PhaseSucceeded, sagav1.PhaseFailed, sagav1.PhaseStalled:
 		return false
 	}
