@@ -44,7 +44,8 @@ const (
 	releaseRoute = "DELETE /api/reservations/"
 )
 
-// metricValue sums the samples of a saga metric whose labels include every pair of want.
+// metricValue sums the samples of a saga metric whose labels include every pair of want
+// (a histogram's: its observation counts).
 func metricValue(name string, want map[string]string) float64 {
 	families, err := ctrlmetrics.Registry.Gather()
 	Expect(err).NotTo(HaveOccurred())
@@ -69,6 +70,8 @@ func metricValue(name string, want map[string]string) float64 {
 				total += m.GetCounter().GetValue()
 			case m.GetGauge() != nil:
 				total += m.GetGauge().GetValue()
+			case m.GetHistogram() != nil: // how many observations
+				total += float64(m.GetHistogram().GetSampleCount())
 			}
 		}
 	}

@@ -149,5 +149,14 @@ var _ = Describe("a Saga of the Order saga's template beside an Order, on the sa
 			}
 		}
 		Expect(kubectl("explain", "sagatemplate.spec.steps.do.path")).To(ContainSubstring("CEL expression"))
+
+		// The whole tree at once, as a user exploring the API types it; every field of every
+		// CRD has a description (api/v1alpha1's TestEveryCRDFieldIsDescribed).
+		tree := kubectl("explain", "--recursive", "saga.spec")
+		Expect(tree).To(ContainSubstring("asks for one run of a SagaTemplate"), "the description of saga.spec")
+		for _, f := range []string{"templateRef", "name", "input", "deletionPolicy", "timeout"} {
+			Expect(tree).To(MatchRegexp(`(?m)^\s+`+f+`\s`), "kubectl explain --recursive saga.spec lists %s", f)
+		}
+		Expect(kubectl("explain", "saga.spec.templateRef.name")).To(ContainSubstring("Name of the SagaTemplate"))
 	})
 })
