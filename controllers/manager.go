@@ -46,6 +46,7 @@ import (
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/internal/saga"
 	"github.com/kubesaga/kubesaga/internal/sagacel"
+	"github.com/kubesaga/kubesaga/internal/tracing"
 )
 
 // ManagerOptions are the manager's settings; every one is a flag.
@@ -243,8 +244,14 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 	return mgr, nil
 }
 
-// RunManager builds the manager and runs it until ctx ends.
-func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) error {
+// RunManager builds the manager and runs it until ctx ends, exporting traces when the
+// OTEL_* environment asks for them (internal/tracing), flushed on the way out.
+func RunManager(ctx context.Context, cfg *rest.Config, o ManagerOptions) (err error) {
+	shutdownTracing, err := tracing.Setup(ctx, "kubesaga", ctrl.Log.WithName("tracing"))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, tracing.Flush(shutdownTracing)) }()
 	mgr, err := NewManager(cfg, o)
 	if err != nil {
 		return err

@@ -112,6 +112,9 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	log := logf.FromContext(ctx).WithValues("uid", order.UID)
 	ctx = logf.IntoContext(ctx, log)
 	s := r.newScope(order, log)
+	ctx, pass := startPass(ctx, sagav1.SpanReconcileOrder, "Order", order, order.Status.TraceParent, string(order.Status.Phase)) // tracing.go
+	var passErr error
+	defer func() { pass.end(string(order.Status.Phase), order.Status.CurrentStep, passErr) }()
 
 	for _, step := range []func(context.Context, *orderScope) error{
 		r.ensureFinalizer,
@@ -121,6 +124,7 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		r.releaseFinalizer,
 	} {
 		if err := step(ctx, s); err != nil {
+			passErr = err
 			if apierrors.IsConflict(err) {
 				// Our copy is stale (the cache lags our own writes); start again from the
 				// newer version. Every call the pass made is idempotent.
@@ -391,6 +395,7 @@ func (r *OrderReconciler) checkpoint(ctx context.Context, s *orderScope, now tim
 // happen (Events, metric counts): never before, so a failed write counts nothing.
 func (r *OrderReconciler) patchStatus(ctx context.Context, s *orderScope) error {
 	if !equality.Semantic.DeepEqual(s.before.Status, s.order.Status) {
+		recordTrace(ctx, &s.order.Status.TraceID, &s.order.Status.TraceParent) // rides on this write (tracing.go)
 		patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
 		if err := r.Status().Patch(ctx, s.order, patch); err != nil {
 			return fmt.Errorf("write status: %w", err)

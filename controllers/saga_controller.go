@@ -104,6 +104,9 @@ func (r *SagaReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	log := logf.FromContext(ctx).WithValues("uid", obj.UID)
 	ctx = logf.IntoContext(ctx, log)
 	s := &sagaScope{obj: obj, before: obj.DeepCopy(), log: log}
+	ctx, pass := startPass(ctx, sagav1.SpanReconcileSaga, "Saga", obj, obj.Status.TraceParent, string(obj.Status.Phase)) // tracing.go
+	var passErr error
+	defer func() { pass.end(string(obj.Status.Phase), obj.Status.CurrentStep, passErr) }()
 
 	for _, step := range []func(context.Context, *sagaScope) error{
 		r.resolveTemplate,
@@ -114,6 +117,7 @@ func (r *SagaReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 		r.releaseFinalizer,
 	} {
 		if err := step(ctx, s); err != nil {
+			passErr = err
 			if apierrors.IsConflict(err) {
 				log.V(1).Info("saga changed during the pass; requeueing", "error", err.Error())
 				return ctrl.Result{RequeueAfter: 50 * time.Millisecond}, nil
@@ -427,6 +431,7 @@ func (r *SagaReconciler) checkpoint(ctx context.Context, s *sagaScope, now time.
 
 func (r *SagaReconciler) patchStatus(ctx context.Context, s *sagaScope) error {
 	if !equality.Semantic.DeepEqual(s.before.Status, s.obj.Status) {
+		recordTrace(ctx, &s.obj.Status.TraceID, &s.obj.Status.TraceParent) // rides on this write (tracing.go)
 		patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
 		if err := r.Status().Patch(ctx, s.obj, patch); err != nil {
 			return fmt.Errorf("write status: %w", err)

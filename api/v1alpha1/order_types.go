@@ -173,6 +173,15 @@ type OrderStatus struct {
 	// asks for a retry again only when its value differs.
 	// +optional
 	LastHandledRetry string `json:"lastHandledRetry,omitempty"`
+	// TraceID is the OpenTelemetry trace of this Order's saga (32 hex digits): search it in
+	// the tracing backend. Set by the first status write while the operator exports traces;
+	// every later reconcile pass continues the same trace.
+	// +optional
+	TraceID string `json:"traceId,omitempty"`
+	// TraceParent is the W3C traceparent of the first traced reconcile pass, the parent of
+	// the later ones.
+	// +optional
+	TraceParent string `json:"traceParent,omitempty"`
 	// History of saga events, oldest first, bounded to the last 32.
 	// +kubebuilder:validation:MaxItems=32
 	// +listType=atomic

@@ -131,6 +131,15 @@ type SagaStatus struct {
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// TraceID is the OpenTelemetry trace of this Saga's saga (32 hex digits): search it in
+	// the tracing backend. Set by the first status write while the operator exports traces;
+	// every later reconcile pass continues the same trace.
+	// +optional
+	TraceID string `json:"traceId,omitempty"`
+	// TraceParent is the W3C traceparent of the first traced reconcile pass, the parent of
+	// the later ones.
+	// +optional
+	TraceParent string `json:"traceParent,omitempty"`
 	// Template is the snapshot of the SagaTemplate this Saga runs.
 	// +optional
 	Template *TemplateSnapshot `json:"template,omitempty"`

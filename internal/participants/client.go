@@ -30,6 +30,10 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/kubesaga/kubesaga/internal/tracing"
 )
 
 type correlationKey struct{}
@@ -124,7 +128,10 @@ type problem struct {
 // do sends one call and decodes a 2xx answer into out (when non-nil). A 4xx answer is a
 // *Refusal, except 401 and 403 (see ErrUnauthorized); anything else that is not 2xx
 // is a *TransientError.
-func (b base) do(ctx context.Context, op, method, path string, in, out any) error {
+func (b base) do(ctx context.Context, op, method, path string, in, out any) (err error) {
+	ctx, span := startCall(ctx, op, method, b.url+path)
+	status := 0
+	defer func() { endCall(span, status, err) }()
 	var body io.Reader
 	if in != nil {
 		buf, err := json.Marshal(in)
@@ -151,6 +158,7 @@ func (b base) do(ctx context.Context, op, method, path string, in, out any) erro
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
 	}()
+	status = resp.StatusCode
 	return decodeResponse(op, resp, out)
 }
 
@@ -165,6 +173,7 @@ func (b base) newRequest(ctx context.Context, op, method, target string, body io
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
+	tracing.Inject(ctx, propagation.HeaderCarrier(req.Header)) // traceparent: the participant continues the trace
 	if id, ok := ctx.Value(correlationKey{}).(string); ok && id != "" {
 		req.Header.Set(CorrelationHeader, id)
 	}

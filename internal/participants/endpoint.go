@@ -53,11 +53,13 @@ var ErrOversized = errors.New("answer over the size limit")
 // Call sends body (JSON, nil for none) with method to path, which JoinPath checks, and
 // returns the answer and the classified error (nil on a 2xx). A 2xx body over maxBody
 // bytes is a *TransientError wrapping ErrOversized.
-func (e *Endpoint) Call(ctx context.Context, op, method, path string, body []byte, maxBody int) (Answer, error) {
+func (e *Endpoint) Call(ctx context.Context, op, method, path string, body []byte, maxBody int) (ans Answer, err error) {
 	target, err := JoinPath(e.url, path)
 	if err != nil {
 		return Answer{}, &Refusal{Status: http.StatusBadRequest, Type: "bad-path", Title: "Bad path", Detail: err.Error()}
 	}
+	ctx, span := startCall(ctx, op, method, target)
+	defer func() { endCall(span, ans.Status, err) }()
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -77,7 +79,7 @@ func (e *Endpoint) Call(ctx context.Context, op, method, path string, body []byt
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close()
 	}()
-	ans := Answer{Status: resp.StatusCode}
+	ans = Answer{Status: resp.StatusCode}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return ans, decodeResponse(op, resp, nil)
 	}

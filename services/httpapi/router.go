@@ -21,6 +21,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/kubesaga/kubesaga/internal/tracing"
 )
 
 // Route is one entry of a service's route table. The same table registers the
@@ -38,8 +40,8 @@ func (r Route) Method() string { m, _, _ := strings.Cut(r.Pattern, " "); return 
 func (r Route) Path() string { _, p, _ := strings.Cut(r.Pattern, " "); return p }
 
 // NewHandler registers the routes on a fresh ServeMux and wraps it with panic
-// recovery, request metrics, an access log line per request and problem documents for
-// unmatched requests.
+// recovery, request metrics, an access log line per request, problem documents for
+// unmatched requests, and a server span per request when tracing is on.
 func NewHandler(routes []Route, metrics *Metrics, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
@@ -49,7 +51,9 @@ func NewHandler(routes []Route, metrics *Metrics, logger *slog.Logger) (http.Han
 		mux.Handle(rt.Pattern, rt.Handler)
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
+		_, pattern := mux.Handler(r)
+		tracing.SetRoute(r, pattern)
+		if pattern == "" {
 			// The mux's own 404/405 answers are plain text; rewrite them as problems.
 			mux.ServeHTTP(&problemWriter{ResponseWriter: w}, r)
 			return
@@ -57,7 +61,8 @@ func NewHandler(routes []Route, metrics *Metrics, logger *slog.Logger) (http.Han
 		mux.ServeHTTP(w, r)
 	})
 	h = recoverer(h, logger)
-	return metrics.Instrument(accessLog(h, logger)), nil
+	// Outermost, so that the server span covers the whole request.
+	return tracing.Handler(metrics.Instrument(accessLog(h, logger)), "participant"), nil
 }
 
 // recoverer turns a panic into a logged 500 instead of a dropped connection.

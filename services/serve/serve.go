@@ -33,9 +33,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kubesaga/kubesaga/internal/eventbus"
+	"github.com/kubesaga/kubesaga/internal/tracing"
 	"github.com/kubesaga/kubesaga/services/auth"
 	"github.com/kubesaga/kubesaga/services/outbox"
 )
@@ -137,6 +139,16 @@ func Main[S Service](name string, open func(dbPath string, logger *slog.Logger) 
 	logger := NewLogger(cfg.LogFormat, name, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	shutdownTracing, err := tracing.Setup(ctx, name, logr.FromSlogHandler(logger.Handler())) // OTEL_* environment; off when unset
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	defer func() {
+		if err := tracing.Flush(shutdownTracing); err != nil {
+			logger.Error("traces not flushed", "error", err)
+		}
+	}()
 	if err := Run(ctx, cfg, logger, func(path string, l *slog.Logger) (Service, error) { return open(path, l) }, nil); err != nil {
 		logger.Error("stopped with an error", "error", err)
 		return 1

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/kubesaga/kubesaga/internal/tracing"
 )
 
 // pragmas apply to every connection. synchronous(FULL) makes every commit
@@ -48,6 +50,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	now   func() time.Time
+	name  string // the file's base name, for traces
 }
 
 // Open creates the parent directory, opens path and applies the migrations of
@@ -70,7 +73,7 @@ func Open(ctx context.Context, path string, sources ...Migrations) (*DB, error) 
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	db := &DB{write: write, now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{write: write, now: func() time.Time { return time.Now().UTC() }, name: filepath.Base(path)}
 	if err := write.PingContext(ctx); err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("open database %q: %w", path, err)
@@ -138,8 +141,11 @@ func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 
 // Write runs fn in one IMMEDIATE transaction and commits when fn returns nil.
 // Business refusals are not errors: fn records them (event, idempotency record)
-// and returns nil so that they commit too.
-func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+// and returns nil so that they commit too. With tracing on, the transaction is a span
+// (waiting for the writer included) under the request's.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
+	ctx, span := tracing.StartSQLiteTx(ctx, db.name)
+	defer func() { tracing.End(span, err) }()
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
