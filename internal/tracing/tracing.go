@@ -168,8 +168,8 @@ func Install(tp trace.TracerProvider) (restore func()) {
 	}
 }
 
-// nonRecording is what Start returns while tracing is off.
-var nonRecording = noop.Span{}
+// nonRecording is what Start returns while tracing is off, boxed once.
+var nonRecording trace.Span = noop.Span{}
 
 // Start starts a span as a child of the span in ctx when tracing is on; off, it returns
 // ctx and a span that records nothing, without allocating. Callers add attributes after
