@@ -70,6 +70,9 @@ spec:
           env:
             - name: TMPDIR
               value: /tmp
+            {{- with .Values.extraEnv }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
           ports:
             - name: http
               containerPort: {{ .Values.containerPort }}
