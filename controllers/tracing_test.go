@@ -132,6 +132,10 @@ var _ = Describe("Traces", func() {
 					}, Equal(c.SpanContext().SpanID()))), "call %s has no server span", c.Name())
 				}
 			}
+			// The client reports the route it called as the server's pattern names it.
+			for _, sv := range servers {
+				g.Expect(attr(byID[sv.Parent().SpanID()], "url.template")).To(Equal(attr(sv, "http.route")), sv.Name())
+			}
 
 			// Each service's SQL transaction is a child of its server span.
 			dbs := map[string]bool{}

@@ -43,33 +43,33 @@ func (c *Carts) Create(ctx context.Context, id string, storeID int64, lines []Li
 		StoreID int64  `json:"storeId"`
 		Lines   []Line `json:"lines"`
 	}{id, storeID, lines}
-	err := c.do(ctx, "create cart", http.MethodPost, "/api/carts", in, &out)
+	err := c.do(ctx, "create cart", http.MethodPost, at("/api/carts"), in, &out)
 	return out, err
 }
 
 // Get reads a cart.
 func (c *Carts) Get(ctx context.Context, id string) (Cart, error) {
 	var out Cart
-	err := c.do(ctx, "get cart", http.MethodGet, "/api/carts/"+url.PathEscape(id), nil, &out)
+	err := c.do(ctx, "get cart", http.MethodGet, at("/api/carts/{id}", id), nil, &out)
 	return out, err
 }
 
 // Lock locks the cart for orderID and returns it with its lines and prices.
 func (c *Carts) Lock(ctx context.Context, id, orderID string) (Cart, error) {
 	var out Cart
-	err := c.do(ctx, "lock cart", http.MethodPost, "/api/carts/"+url.PathEscape(id)+"/lock", orderRef{orderID}, &out)
+	err := c.do(ctx, "lock cart", http.MethodPost, at("/api/carts/{id}/lock", id), orderRef{orderID}, &out)
 	return out, err
 }
 
 // Unlock reopens the cart if orderID holds it; it is the undo of Lock.
 func (c *Carts) Unlock(ctx context.Context, id, orderID string) error {
-	return c.do(ctx, "unlock cart", http.MethodPost, "/api/carts/"+url.PathEscape(id)+"/unlock", orderRef{orderID}, nil)
+	return c.do(ctx, "unlock cart", http.MethodPost, at("/api/carts/{id}/unlock", id), orderRef{orderID}, nil)
 }
 
 // Checkout marks the cart locked by orderID as checked out.
 func (c *Carts) Checkout(ctx context.Context, id, orderID string) (Cart, error) {
 	var out Cart
-	err := c.do(ctx, "checkout cart", http.MethodPost, "/api/carts/"+url.PathEscape(id)+"/checkout", orderRef{orderID}, &out)
+	err := c.do(ctx, "checkout cart", http.MethodPost, at("/api/carts/{id}/checkout", id), orderRef{orderID}, &out)
 	return out, err
 }
 
@@ -80,6 +80,6 @@ func (c *Carts) Events(ctx context.Context, correlationID string) ([]Event, erro
 
 func events(ctx context.Context, b base, correlationID string) ([]Event, error) {
 	var out eventList
-	err := b.do(ctx, "list events", http.MethodGet, "/api/events?correlationId="+url.QueryEscape(correlationID), nil, &out)
+	err := b.do(ctx, "list events", http.MethodGet, at("/api/events").withQuery("correlationId="+url.QueryEscape(correlationID)), nil, &out)
 	return out.Items, err
 }

@@ -128,8 +128,9 @@ type problem struct {
 // do sends one call and decodes a 2xx answer into out (when non-nil). A 4xx answer is a
 // *Refusal, except 401 and 403 (see ErrUnauthorized); anything else that is not 2xx
 // is a *TransientError.
-func (b base) do(ctx context.Context, op, method, path string, in, out any) (err error) {
-	ctx, span := startCall(ctx, op, method, b.url+path)
+func (b base) do(ctx context.Context, op, method string, t target, in, out any) (err error) {
+	path := t.path
+	ctx, span := startCall(ctx, op, method, b.url+path, t.route)
 	status := 0
 	defer func() { endCall(span, status, err) }()
 	var body io.Reader

@@ -58,7 +58,7 @@ func (e *Endpoint) Call(ctx context.Context, op, method, path string, body []byt
 	if err != nil {
 		return Answer{}, &Refusal{Status: http.StatusBadRequest, Type: "bad-path", Title: "Bad path", Detail: err.Error()}
 	}
-	ctx, span := startCall(ctx, op, method, target)
+	ctx, span := startCall(ctx, op, method, target, "") // a template's path: no route pattern to report
 	defer func() { endCall(span, ans.Status, err) }()
 	var rd io.Reader
 	if body != nil {

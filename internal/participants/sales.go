@@ -40,19 +40,19 @@ func (s *Sales) Create(ctx context.Context, id string, storeID int64, orderID st
 		OrderID string `json:"orderId"`
 		Lines   []Line `json:"lines"`
 	}{storeID, orderID, lines}
-	err := s.do(ctx, "create sale", http.MethodPut, "/api/sales/"+url.PathEscape(id), in, &out)
+	err := s.do(ctx, "create sale", http.MethodPut, at("/api/sales/{id}", id), in, &out)
 	return out, err
 }
 
 // Cancel cancels the sale; it is the undo of Create.
 func (s *Sales) Cancel(ctx context.Context, id string) error {
-	return s.do(ctx, "cancel sale", http.MethodDelete, "/api/sales/"+url.PathEscape(id), nil, nil)
+	return s.do(ctx, "cancel sale", http.MethodDelete, at("/api/sales/{id}", id), nil, nil)
 }
 
 // Get reads a sale.
 func (s *Sales) Get(ctx context.Context, id string) (Sale, error) {
 	var out Sale
-	err := s.do(ctx, "get sale", http.MethodGet, "/api/sales/"+url.PathEscape(id), nil, &out)
+	err := s.do(ctx, "get sale", http.MethodGet, at("/api/sales/{id}", id), nil, &out)
 	return out, err
 }
 
@@ -68,7 +68,7 @@ func (s *Sales) List(ctx context.Context, storeID int64, orderID string) ([]Sale
 	var out struct {
 		Items []Sale `json:"items"`
 	}
-	err := s.do(ctx, "list sales", http.MethodGet, "/api/sales?"+q.Encode(), nil, &out)
+	err := s.do(ctx, "list sales", http.MethodGet, at("/api/sales").withQuery(q.Encode()), nil, &out)
 	return out.Items, err
 }
 

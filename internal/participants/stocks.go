@@ -19,7 +19,6 @@ package participants
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 )
 
@@ -32,8 +31,8 @@ func NewStocks(baseURL string, c *http.Client, o Options) (*Stocks, error) {
 	return &Stocks{b}, err
 }
 
-func stockPath(storeID, productID int64) string {
-	return "/api/stocks/" + strconv.FormatInt(storeID, 10) + "/" + strconv.FormatInt(productID, 10)
+func stockPath(storeID, productID int64) target {
+	return at("/api/stocks/{storeId}/{productId}", strconv.FormatInt(storeID, 10), strconv.FormatInt(productID, 10))
 }
 
 // SetStock sets a product's stock level (an administrative call, not a saga step).
@@ -60,26 +59,26 @@ func (s *Stocks) Reserve(ctx context.Context, id string, storeID int64, lines []
 		StoreID int64  `json:"storeId"`
 		Lines   []Line `json:"lines"`
 	}{storeID, withoutPrices(lines)}
-	err := s.do(ctx, "reserve stock", http.MethodPut, "/api/reservations/"+url.PathEscape(id), in, &out)
+	err := s.do(ctx, "reserve stock", http.MethodPut, at("/api/reservations/{id}", id), in, &out)
 	return out, err
 }
 
 // Release deletes the reservation and restores its stock once; it is the undo of Reserve.
 func (s *Stocks) Release(ctx context.Context, id string) error {
-	return s.do(ctx, "release stock", http.MethodDelete, "/api/reservations/"+url.PathEscape(id), nil, nil)
+	return s.do(ctx, "release stock", http.MethodDelete, at("/api/reservations/{id}", id), nil, nil)
 }
 
 // Commit makes the reservation final.
 func (s *Stocks) Commit(ctx context.Context, id string) (Reservation, error) {
 	var out Reservation
-	err := s.do(ctx, "commit reservation", http.MethodPost, "/api/reservations/"+url.PathEscape(id)+"/commit", nil, &out)
+	err := s.do(ctx, "commit reservation", http.MethodPost, at("/api/reservations/{id}/commit", id), nil, &out)
 	return out, err
 }
 
 // GetReservation reads a reservation.
 func (s *Stocks) GetReservation(ctx context.Context, id string) (Reservation, error) {
 	var out Reservation
-	err := s.do(ctx, "get reservation", http.MethodGet, "/api/reservations/"+url.PathEscape(id), nil, &out)
+	err := s.do(ctx, "get reservation", http.MethodGet, at("/api/reservations/{id}", id), nil, &out)
 	return out, err
 }
 

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
@@ -54,13 +55,17 @@ func Outcome(err error) string {
 
 // startCall starts the client span of one call, a child of the span in ctx (the reconcile
 // pass); the request built from the returned ctx carries it as its traceparent.
-func startCall(ctx context.Context, op, method, target string) (context.Context, trace.Span) {
+// route is the path's pattern (url.template), "" when unknown.
+func startCall(ctx context.Context, op, method, target, route string) (context.Context, trace.Span) {
 	if !tracing.Enabled() {
 		return ctx, trace.SpanFromContext(context.Background())
 	}
 	ctx, span := tracing.Start(ctx, op, trace.WithSpanKind(trace.SpanKindClient))
 	if span.IsRecording() {
 		span.SetAttributes(semconv.HTTPRequestMethodKey.String(method), semconv.URLFull(target))
+		if route != "" {
+			span.SetAttributes(semconv.URLTemplate(route))
+		}
 		if u, err := url.Parse(target); err == nil {
 			span.SetAttributes(semconv.ServerAddress(u.Hostname()))
 			if p, err := strconv.Atoi(u.Port()); err == nil {
@@ -81,4 +86,33 @@ func endCall(span trace.Span, status int, err error) {
 	}
 	span.SetAttributes(tracing.AttrOutcome.String(Outcome(err)))
 	tracing.End(span, err)
+}
+
+// target is a call's path and the route pattern it was built from, which the call span
+// reports (url.template) without the ids that make every path different.
+type target struct{ route, path string }
+
+// at fills the {placeholders} of route with args, in order, path-escaped.
+func at(route string, args ...string) target {
+	var b strings.Builder
+	rest := route
+	for _, a := range args {
+		lb, rb := strings.IndexByte(rest, '{'), strings.IndexByte(rest, '}')
+		if lb < 0 || rb < lb {
+			panic("participants: route " + route + " has fewer placeholders than arguments") // a programming error
+		}
+		b.WriteString(rest[:lb])
+		b.WriteString(url.PathEscape(a))
+		rest = rest[rb+1:]
+	}
+	b.WriteString(rest)
+	return target{route: route, path: b.String()}
+}
+
+// withQuery appends an encoded query to the path (not to the route).
+func (t target) withQuery(q string) target {
+	if q != "" {
+		t.path += "?" + q
+	}
+	return t
 }
