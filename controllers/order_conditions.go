@@ -24,13 +24,19 @@ import (
 	"github.com/kubesaga/kubesaga/internal/saga"
 )
 
-// setConditions derives every condition, and from them the phase, from the engine's view
-// of the saga, so that a status is a function of the recorded steps, never of the path
-// that led there.
+// setConditions derives every condition, and from them the phase, of an Order.
 func setConditions(o *sagav1.Order, sum saga.Summary, act saga.Action) {
-	gen := o.Generation
+	o.Status.Phase = deriveConditions(&o.Status.Conditions, o.Generation, sum, act, false)
+}
+
+// deriveConditions sets every condition of a saga resource (Order or Saga: the same
+// conditions, with the same meaning) from the engine's view of the saga, so that a status
+// is a function of the recorded steps, never of the path that led there, and returns the
+// display phase. started says a step was attempted even if the summary does not.
+func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action, started bool) sagav1.OrderPhase {
+	sum.Started = sum.Started || started
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&o.Status.Conditions, metav1.Condition{
+		meta.SetStatusCondition(conds, metav1.Condition{
 			Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
 		})
 	}
@@ -62,7 +68,7 @@ func setConditions(o *sagav1.Order, sum saga.Summary, act saga.Action) {
 	} else {
 		set(sagav1.ConditionStalled, metav1.ConditionFalse, sagav1.ReasonNotStalled, "")
 	}
-	o.Status.Phase = phaseOf(o.Status.Conditions, sum.Started)
+	return phaseOf(*conds, sum.Started)
 }
 
 // progressingReason tells a saga that works from one that waits, and one that waits

@@ -27,34 +27,9 @@ import (
 	"github.com/kubesaga/kubesaga/internal/saga"
 )
 
-// sagaState loads the engine's state from an Order's status.
+// sagaState loads the engine's state from an Order's status (saga_status.go's loader).
 func sagaState(def saga.Definition, o *sagav1.Order) saga.State {
-	st := saga.State{Steps: make([]saga.StepState, len(def.Steps)), Seed: seedOf(string(o.UID))}
-	recorded := make(map[string]sagav1.StepStatus, len(o.Status.Steps))
-	for _, s := range o.Status.Steps {
-		recorded[s.Name] = s
-	}
-	for i, d := range def.Steps {
-		s, ok := recorded[d.Name]
-		if !ok {
-			st.Steps[i] = saga.StepState{Name: d.Name, Status: saga.StepPending}
-			continue
-		}
-		st.Steps[i] = saga.StepState{
-			Name:         s.Name,
-			Status:       saga.StepStatus(s.State),
-			Attempts:     int(s.Attempts),
-			UndoAttempts: int(s.CompensationAttempts),
-			LastError:    s.LastError,
-			NextRetryAt:  timeOf(s.NextRetryAt),
-			StartedAt:    timeOf(s.StartedAt),
-			FinishedAt:   timeOf(s.FinishedAt),
-		}
-	}
-	if t := o.Spec.Timeout; t != nil && t.Duration > 0 {
-		st.Deadline = o.CreationTimestamp.Add(t.Duration)
-	}
-	return st
+	return engineState(def, o.Status.Steps, string(o.UID), o.CreationTimestamp.Time, o.Spec.Timeout)
 }
 
 // storeSagaState writes the engine's state into the Order's status (see stepStatuses).

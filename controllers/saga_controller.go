@@ -183,10 +183,7 @@ func (r *SagaReconciler) resolveTemplate(ctx context.Context, s *sagaScope) erro
 		}
 	}
 	s.vars = sagacel.Vars{Input: input, UID: string(o.UID), Name: o.Name, Namespace: o.Namespace, Responses: responses}
-	st := saga.State{Steps: stepStates(s.def, o.Status.Steps), Seed: seedOf(string(o.UID))}
-	if t := o.Spec.Timeout; t != nil && t.Duration > 0 {
-		st.Deadline = o.CreationTimestamp.Add(t.Duration)
-	}
+	st := engineState(s.def, o.Status.Steps, string(o.UID), o.CreationTimestamp.Time, o.Spec.Timeout)
 	s.state, s.saved = st, st
 	s.plain = saga.Next(s.def, st, r.now())
 	return nil

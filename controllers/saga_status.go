@@ -17,10 +17,8 @@ limitations under the License.
 package controllers
 
 import (
-	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
@@ -29,8 +27,20 @@ import (
 
 // The mappers between the engine's state and the status types that Orders and Sagas
 // share (StepStatus, HistoryEntry, conditions). They work on those types, not on a kind,
-// so that any saga resource can use them; the Order keeps its own copy until its mappers
-// are generalized (order_state.go, order_conditions.go).
+// so that any saga resource can use them: the Order's (order_state.go,
+// order_conditions.go) are thin wrappers over them.
+
+// engineState loads the engine's state of a saga resource: its recorded steps, the seed
+// of its backoff jitter (from its UID, so a restart computes the same waits) and its
+// deadline (creation + timeout, when it has one).
+func engineState(def saga.Definition, recorded []sagav1.StepStatus, uid string, created time.Time,
+	timeout *metav1.Duration) saga.State {
+	st := saga.State{Steps: stepStates(def, recorded), Seed: seedOf(uid)}
+	if timeout != nil && timeout.Duration > 0 {
+		st.Deadline = created.Add(timeout.Duration)
+	}
+	return st
+}
 
 // stepStates loads the engine's step states from recorded step statuses.
 func stepStates(def saga.Definition, recorded []sagav1.StepStatus) []saga.StepState {
@@ -91,20 +101,6 @@ func withHistory(h []sagav1.HistoryEntry, event string, at time.Time, msg string
 		h = append(h[:0:0], h[n-sagav1.MaxHistory:]...)
 	}
 	return h
-}
-
-// deriveConditions sets every condition from the engine's view of the saga and returns
-// the display phase. A Saga's conditions have the Order's shape and meaning, so the
-// Order's mapper computes them; only the resource named in the Stalled message differs.
-func deriveConditions(conds *[]metav1.Condition, gen int64, sum saga.Summary, act saga.Action, started bool) sagav1.OrderPhase {
-	o := &sagav1.Order{ObjectMeta: metav1.ObjectMeta{Generation: gen}, Status: sagav1.OrderStatus{Conditions: *conds}}
-	sum.Started = sum.Started || started
-	setConditions(o, sum, act)
-	if c := meta.FindStatusCondition(o.Status.Conditions, sagav1.ConditionStalled); c != nil {
-		c.Message = strings.Replace(c.Message, "annotate the Order", "annotate the Saga", 1)
-	}
-	*conds = o.Status.Conditions
-	return o.Status.Phase
 }
 
 // hasHistory reports whether the log holds an entry for event.
