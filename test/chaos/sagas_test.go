@@ -53,9 +53,20 @@ const (
 func defaultSagas(n int) int64 { return int64(max(6, n/10)) }
 
 // withSagas turns k planned Orders, drawn at random, into Sagas of the checkout template:
-// same carts, same stock, so the workload's sizing and its greedy share still hold.
+// same carts, same stock, so the workload's sizing and its greedy share still hold. A
+// greedy one and a servable one come first, so that even a few Sagas are both
+// compensated and completed under the faults.
 func (w *workload) withSagas(rng *rand.Rand, k int) {
-	for i, j := range rng.Perm(len(w.orders))[:min(k, len(w.orders))] {
+	perm := rng.Perm(len(w.orders))
+	for pos, greedy := range []bool{true, false} {
+		for i := pos; i < len(perm); i++ {
+			if w.orders[perm[i]].greedy == greedy {
+				perm[pos], perm[i] = perm[i], perm[pos]
+				break
+			}
+		}
+	}
+	for i, j := range perm[:min(k, len(perm))] {
 		w.orders[j].saga = true
 		w.orders[j].name = fmt.Sprintf("%s-saga-%04d", w.run, i)
 	}
