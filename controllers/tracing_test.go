@@ -26,6 +26,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sagav1 "github.com/kubesaga/kubesaga/api/v1alpha1"
 	"github.com/kubesaga/kubesaga/internal/participants"
@@ -145,6 +147,56 @@ var _ = Describe("Traces", func() {
 				dbs[attr(tx, "db.namespace")] = true
 			}
 			g.Expect(dbs).To(Equal(map[string]bool{"carts.db": true, "stocks.db": true, "sales.db": true}))
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+	})
+
+	It("records a Saga of a template as one trace too", func() {
+		declare("carts", cartsSvc.URL(), nil)
+		declare("stocks", stocksSvc.URL(), nil)
+		declare("sales", salesSvc.URL(), nil)
+		tmpl := checkoutTemplate()
+		Eventually(func(g Gomega) {
+			got := &sagav1.SagaTemplate{}
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(tmpl), got)).To(Succeed())
+			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, sagav1.ConditionValid)).To(BeTrue())
+		}).Should(Succeed())
+		product := newProduct(store, 10)
+		got := waitForSagaPhase(checkoutSaga(tmpl.Name, newCart(store, product, 1, "3.00")), sagav1.PhaseSucceeded, 20*time.Second)
+		Expect(got.Status.TraceID).To(MatchRegexp(`^[0-9a-f]{32}$`))
+		traceID, err := trace.TraceIDFromHex(got.Status.TraceID)
+		Expect(err).NotTo(HaveOccurred())
+
+		Eventually(func(g Gomega) {
+			inTrace := map[trace.SpanID]sdktrace.ReadOnlySpan{}
+			for _, s := range rec.Ended() {
+				if s.Name() == sagav1.SpanReconcileSaga && attr(s, tracing.AttrUID) == string(got.UID) {
+					g.Expect(s.SpanContext().TraceID()).To(Equal(traceID), "pass span %v", s.Attributes())
+					g.Expect(attr(s, tracing.AttrKind)).To(Equal("Saga"))
+				}
+				if s.SpanContext().TraceID() == traceID {
+					inTrace[s.SpanContext().SpanID()] = s
+				}
+			}
+			calls, served, txs := map[string]bool{}, 0, 0
+			for _, s := range inTrace {
+				parent := inTrace[s.Parent().SpanID()]
+				switch {
+				case s.Name() == tracing.SpanSQLiteTx:
+					txs++
+				case s.SpanKind() == trace.SpanKindClient:
+					g.Expect(parent).NotTo(BeNil(), "call %s has no parent in the trace", s.Name())
+					g.Expect(parent.Name()).To(Equal(sagav1.SpanReconcileSaga))
+					g.Expect(attr(s, tracing.AttrOutcome)).To(Equal(participants.OutcomeSuccess), s.Name())
+					calls[s.Name()] = true
+				case s.SpanKind() == trace.SpanKindServer:
+					g.Expect(parent).NotTo(BeNil(), "server span %s has no parent in the trace", s.Name())
+					g.Expect(parent.SpanKind()).To(Equal(trace.SpanKindClient))
+					served++
+				}
+			}
+			g.Expect(calls).To(HaveLen(len(got.Status.Steps)), "a call span per step")
+			g.Expect(served).To(Equal(len(calls)))
+			g.Expect(txs).To(BeNumerically(">=", len(calls)))
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 	})
 })
