@@ -21,6 +21,7 @@ import (
 
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kubesaga/kubesaga/internal/tracing"
@@ -53,6 +54,11 @@ func (p passSpan) end(phase, step string, err error) {
 		return
 	}
 	p.span.SetAttributes(tracing.AttrPhaseAfter.String(phase), tracing.AttrStep.String(step))
+	if apierrors.IsConflict(err) {
+		// Not a failure: the copy was stale, and the pass is repeated from the newer one.
+		p.span.AddEvent("conflict: requeued")
+		err = nil
+	}
 	tracing.End(p.span, err)
 }
 
