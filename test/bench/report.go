@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -78,6 +79,33 @@ func (rep *report) designFloor() float64 {
 	meta := peak.WritesByKind["orders PATCH 200"]
 	status := peak.WritesByKind["orders/status PATCH 200"]
 	return 1 / (1/rep.floorOrders.PerS + meta/w.MetaMergePatch + status/w.StatusMergePatch + peak.EventWritesPerOrder/rep.floor.PerS)
+}
+
+// floorTargetReason says, when the floor target is missed, whether the writes an Order
+// costs could reach it at all: the per-kind estimate is what even a coordinator that waited
+// for nothing would get from this API server with these writes.
+func (rep *report) floorTargetReason() string {
+	f, target := rep.designFloor(), 0.08*rep.floor.PerS
+	if f == 0 || rep.find("peak").OrdersPerS >= target {
+		return ""
+	}
+	if f < target {
+		return fmt.Sprintf(": the API server's own rates for the writes an Order costs allow about %.1f Orders/s "+
+			"(%.3f × the floor), below the target whatever the manager does; "+
+			"it needs fewer or cheaper writes per Order (see Next steps)", f, f/rep.floor.PerS)
+	}
+	return fmt.Sprintf(": the API server's own rates for these writes would allow about %.1f Orders/s; "+
+		"see the profiles below for where the rest goes", f)
+}
+
+// loadVerdict reads the 1-minute load average the run started with: at or above the
+// number of cores, other work shared the machine and only the ratios of one run compare.
+func loadVerdict(loadStart string) string {
+	first, _, _ := strings.Cut(loadStart, " ")
+	if l, err := strconv.ParseFloat(first, 64); err == nil && l >= float64(runtime.NumCPU()) {
+		return "**Shared and busy**: other work ran when the run started; compare the ratios of one run, not absolute numbers across runs."
+	}
+	return "Compare the ratios of one run, not absolute numbers across machines."
 }
 
 func (rep *report) find(name string) *runResult {
