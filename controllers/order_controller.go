@@ -116,25 +116,15 @@ func (r *OrderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	var passErr error
 	defer func() { pass.end(string(order.Status.Phase), order.Status.CurrentStep, passErr) }()
 
-	for _, step := range []func(context.Context, *orderScope) error{
+	res, err := runPass(ctx, log, s,
 		r.ensureFinalizer,
 		r.runSaga,
 		r.patchStatus,
 		r.removeRetryAnnotation,
 		r.releaseFinalizer,
-	} {
-		if err := step(ctx, s); err != nil {
-			passErr = err
-			if apierrors.IsConflict(err) {
-				// Our copy is stale (the cache lags our own writes); start again from the
-				// newer version. Every call the pass made is idempotent.
-				log.V(1).Info("order changed during the pass; requeueing", "error", err.Error())
-				return ctrl.Result{RequeueAfter: 50 * time.Millisecond}, nil
-			}
-			return ctrl.Result{}, err
-		}
-	}
-	return s.result, nil
+	)
+	passErr = err
+	return passResult(res, err, s.result)
 }
 
 func (r *OrderReconciler) newScope(o *sagav1.Order, log logr.Logger) *orderScope {

@@ -108,24 +108,16 @@ func (r *SagaReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	var passErr error
 	defer func() { pass.end(string(obj.Status.Phase), obj.Status.CurrentStep, passErr) }()
 
-	for _, step := range []func(context.Context, *sagaScope) error{
+	res, err := runPass(ctx, log, s,
 		r.resolveTemplate,
 		r.ensureFinalizer,
 		r.runSaga,
 		r.patchStatus,
 		r.removeRetryAnnotation,
 		r.releaseFinalizer,
-	} {
-		if err := step(ctx, s); err != nil {
-			passErr = err
-			if apierrors.IsConflict(err) {
-				log.V(1).Info("saga changed during the pass; requeueing", "error", err.Error())
-				return ctrl.Result{RequeueAfter: 50 * time.Millisecond}, nil
-			}
-			return ctrl.Result{}, err
-		}
-	}
-	return s.result, nil
+	)
+	passErr = err
+	return passResult(res, err, s.result)
 }
 
 // resolveTemplate compiles the Saga's snapshot, or, on the first pass, the SagaTemplate it
