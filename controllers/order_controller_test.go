@@ -314,6 +314,14 @@ var _ = Describe("Order saga", func() {
 		waitForPhase(newOrder(newCart(store, product, 1, "1.00"), store), sagav1.PhaseSucceeded, 20*time.Second)
 		// Counted right after the status write returns, which a reader may see first.
 		Eventually(completed).Should(Equal(before + 1))
+		// A refused Order too, so that the failure and compensation series exist even when
+		// this spec runs alone.
+		failed := func() float64 {
+			return metricValue("kubesaga_sagas_failed_total", map[string]string{"kind": "Order"})
+		}
+		failedBefore := failed()
+		waitForPhase(newOrder(newCart(store, newProduct(store, 0), 1, "1.00"), store), sagav1.PhaseFailed, 20*time.Second)
+		Eventually(failed).Should(Equal(failedBefore + 1))
 
 		families, err := ctrlmetrics.Registry.Gather()
 		Expect(err).NotTo(HaveOccurred())
