@@ -29,16 +29,28 @@ import "time"
 //     is still on its way then reverses a step of a saga that succeeds. Persisting the
 //     decision first makes it stick: every compensation trigger is then either recorded
 //     or monotonic (deadline, abort).
-//   - st has the pivot Succeeded but saved does not: after a restart the deadline or an
-//     exhausted retry could compensate a saga that already ran steps after the pivot,
-//     which are never compensated.
+//   - st has the pivot Succeeded but saved does not, and the pivot has no Probe: after a
+//     restart the deadline, an exhausted retry or a deletion could compensate a saga that
+//     already ran steps after the pivot, which are never compensated. With a Probe that
+//     restart asks the pivot's participant first (ActProbe) and goes forward when the
+//     effect exists, so the happy path needs no write between its first call and its end.
 //
 // It is false when saved already is at (or past) those points.
 func MustCheckpoint(def Definition, saved, st State, now time.Time) bool {
 	if plan(def, st, now).compensating && !plan(def, saved, now).compensating {
 		return true
 	}
-	return pivotSucceeded(def, st) && !pivotSucceeded(def, saved)
+	return pivotSucceeded(def, st) && !pivotSucceeded(def, saved) && !pivotProbed(def)
+}
+
+// pivotProbed reports whether the pivot has a Probe.
+func pivotProbed(def Definition) bool {
+	for _, step := range def.Steps {
+		if step.Kind == Pivot {
+			return step.Probe != ""
+		}
+	}
+	return false
 }
 
 func pivotSucceeded(def Definition, st State) bool {

@@ -29,7 +29,7 @@ func orderDef() Definition {
 		Steps: []Step{
 			{Name: "LockCart", Kind: Compensatable, Undo: "UnlockCart", DoneEvent: "CART_LOCKED", UndoneEvent: "CART_UNLOCKED"},
 			{Name: "ReserveStock", Kind: Compensatable, Undo: "ReleaseStock", DoneEvent: "STOCK_RESERVED", UndoneEvent: "STOCK_RELEASED"},
-			{Name: "CreateSale", Kind: Pivot, Undo: "CancelSale", DoneEvent: "SALE_CREATED", UndoneEvent: "SALE_CANCELLED"},
+			{Name: "CreateSale", Kind: Pivot, Undo: "CancelSale", DoneEvent: "SALE_CREATED", UndoneEvent: "SALE_CANCELLED", Probe: "GetSale"},
 			{Name: "CommitReservation", Kind: Retriable, DoneEvent: "RESERVATION_COMMITTED"},
 			{Name: "CheckoutCart", Kind: Retriable, DoneEvent: "CART_CHECKED_OUT"},
 		},
@@ -49,6 +49,7 @@ type ss struct {
 	undo      int
 	retryAt   time.Time
 	lastError string
+	probes    int
 }
 
 // state builds a State for orderDef from compact entries; missing ones stay absent.
@@ -58,10 +59,19 @@ func state(entries ...ss) State {
 	for i, e := range entries {
 		st.Steps = append(st.Steps, StepState{
 			Name: def.Steps[i].Name, Status: e.status, Attempts: e.attempts, UndoAttempts: e.undo,
-			NextRetryAt: e.retryAt, LastError: e.lastError,
+			NextRetryAt: e.retryAt, LastError: e.lastError, Probes: e.probes,
 		})
 	}
 	return st
+}
+
+// withoutProbe is def with no probe on its pivot: the pivot's success is checkpointed.
+func withoutProbe(def Definition) Definition {
+	def.Steps = append([]Step(nil), def.Steps...)
+	for i := range def.Steps {
+		def.Steps[i].Probe = ""
+	}
+	return def
 }
 
 func at(d time.Duration) time.Time { return t0.Add(d) }

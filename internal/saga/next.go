@@ -46,9 +46,62 @@ type verdict struct {
 
 func plan(def Definition, st State, now time.Time) verdict {
 	if reason, cause, ok := compensation(def, st, now); ok {
+		if p := inDoubtPivot(def, st); p >= 0 {
+			return probe(def, st, now, p, reason, cause)
+		}
 		return compensate(def, st, now, reason, cause)
 	}
 	return forward(def, st, now)
+}
+
+// inDoubtPivot returns the pivot's index when compensation is about to start while the
+// pivot's effect is in doubt and the definition can ask about it (Step.Probe); -1
+// otherwise. A pivot with a probe gets no checkpoint of its own (MustCheckpoint), so a
+// restart may load a state from before the pivot succeeded, although the pivot and the
+// steps after it ran; that state's replay may then exhaust its attempts, outlive the
+// deadline or meet a deletion, and compensating would undo a saga that must go forward.
+// The pivot is not in doubt once compensation is recorded (an undo was decided, after
+// any probe), once the pivot's own outcome is final (Succeeded, Refused), or when a step
+// before it was refused: participants repeat their first answer, so no run went past a
+// refused step.
+func inDoubtPivot(def Definition, st State) int {
+	pivot := -1
+	for i, step := range def.Steps {
+		s := stepAt(st, i)
+		switch known(s.Status) {
+		case StepCompensating, StepCompensated:
+			return -1
+		case StepStalled:
+			if undoStalled(s) {
+				return -1
+			}
+		case StepRefused:
+			if pivot < 0 {
+				return -1 // before the pivot, or the pivot itself
+			}
+		}
+		if step.Kind == Pivot {
+			pivot = i
+		}
+	}
+	if pivot < 0 || def.Steps[pivot].Probe == "" {
+		return -1
+	}
+	switch statusAt(st, pivot) {
+	case StepPending, StepRetrying, StepExhausted:
+		return pivot
+	}
+	return -1
+}
+
+// probe asks whether the in-doubt pivot p happened, or waits for the probe's backoff.
+// Nothing is decided yet, so the verdict is not compensating.
+func probe(def Definition, st State, now time.Time, p int, reason string, cause int) verdict {
+	s := stepAt(st, p)
+	if s.Probes > 0 && !due(s.NextRetryAt, now) {
+		return verdict{act: Action{Type: ActWait, Step: p, Name: def.Steps[p].Probe, Until: s.NextRetryAt, Reason: reason}, cause: cause}
+	}
+	return verdict{act: Action{Type: ActProbe, Step: p, Name: def.Steps[p].Probe, Reason: reason}, cause: cause}
 }
 
 // statusAt reads a step's status; missing, empty or unknown entries are Pending so that

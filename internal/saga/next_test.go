@@ -57,16 +57,28 @@ func TestNext(t *testing.T) {
 		{"refusal: steps after it are known untouched", state(S, Ref, P, P, P), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused}},
 		{"first step refused: nothing to undo", state(Ref), t0, Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonStepRefused}},
 		{"pivot refused", state(S, S, Ref), t0, Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonStepRefused}},
-		{"compensatable exhausted: later steps are uncertain too", state(S, Exh), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted}},
+		{"compensatable exhausted: ask whether the pivot happened", state(S, Exh), t0, Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonAttemptsExhausted}},
+		{"pivot found absent: later steps are uncertain too, its undo first", state(S, Exh, ss{status: StepCompensating}), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted}},
 		{"compensatable exhausted: undo it (effect uncertain)", state(S, Exh, ss{status: StepCompensated, undo: 1}), t0, Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonAttemptsExhausted}},
-		{"pivot exhausted: cancel the sale", state(S, S, Exh), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted}},
+		{"pivot exhausted: ask whether the sale exists", state(S, S, Exh), t0, Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonAttemptsExhausted}},
+		{"pivot exhausted and absent: cancel the sale", state(S, S, ss{status: StepCompensating, attempts: 3}), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted}},
+		{"probe failed: wait for its backoff", state(S, Exh, ss{status: StepPending, probes: 1, retryAt: at(time.Second)}), t0,
+			Action{Type: ActWait, Step: sale, Name: "GetSale", Until: at(time.Second), Reason: ReasonAttemptsExhausted}},
+		{"probe failed and due: ask again", state(S, Exh, ss{status: StepPending, probes: 1, retryAt: at(time.Second)}), at(time.Second),
+			Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonAttemptsExhausted}},
+		{"a pivot retrying forward waits for its own backoff", state(S, S, ss{status: StepRetrying, attempts: 1, retryAt: at(time.Hour)}, P), at(time.Minute),
+			Action{Type: ActWait, Step: sale, Name: "CreateSale", Until: at(time.Hour)}},
 		{"exhausted and already undone keeps its reason", state(S, ss{status: StepCompensated, attempts: 3, undo: 1}, ss{status: StepCompensated, undo: 1}), t0, Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonAttemptsExhausted}},
 		{"exhausted pivot undone, reason kept", state(S, S, ss{status: StepCompensated, attempts: 3, undo: 1}), t0, Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonAttemptsExhausted}},
 
 		// Deadline.
 		{"deadline not reached", deadline(at(time.Minute), state(S)), at(time.Second), Action{Type: ActDo, Step: reserve, Name: "ReserveStock"}},
-		{"deadline reached before the pivot: in-flight and later steps are uncertain", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)))), at(time.Minute),
+		{"deadline reached before the pivot: ask whether the pivot happened", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)))), at(time.Minute),
+			Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonDeadlineExceeded}},
+		{"deadline, pivot absent: in-flight and later steps are uncertain", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)), ss{status: StepCompensating})), at(time.Minute),
 			Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonDeadlineExceeded}},
+		{"deadline while the pivot retries: ask at once", deadline(at(time.Minute), state(S, S, retrying(at(2*time.Minute)))), at(time.Minute),
+			Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonDeadlineExceeded}},
 		{"deadline: the retrying step is undone, never retried", deadline(at(time.Minute), state(S, retrying(at(2*time.Minute)), C)), at(time.Minute),
 			Action{Type: ActUndo, Step: reserve, Name: "ReleaseStock", Reason: ReasonDeadlineExceeded}},
 		{"a backoff that ends after the deadline wakes up at the deadline", deadline(at(time.Minute), state(S, retrying(at(5*time.Minute)))), at(30 * time.Second),
@@ -79,8 +91,9 @@ func TestNext(t *testing.T) {
 		{"deadline fully compensated", deadline(at(time.Minute), state(C, C, C)), at(time.Hour), Action{Type: ActFinish, Result: ResultCompensated, Reason: ReasonDeadlineExceeded}},
 
 		// Abort.
-		{"abort before anything: everything is uncertain", abort(State{}), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
-		{"abort before the pivot", abort(state(S, S, P)), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
+		{"abort before anything: ask whether the pivot happened", abort(State{}), t0, Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonAborted}},
+		{"abort before the pivot: ask", abort(state(S, S, P)), t0, Action{Type: ActProbe, Step: sale, Name: "GetSale", Reason: ReasonAborted}},
+		{"abort, pivot absent: everything is uncertain", abort(state(P, P, ss{status: StepCompensating})), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
 		{"abort after the pivot: steps without undo are skipped", abort(state(S, S, S, retrying(at(time.Hour)), P)), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
 		{"abort after success (deletion, policy Compensate)", abort(state(S, S, S, S, S)), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
 		{"abort of a stalled retriable step", abort(state(S, S, S, ss{status: StepStalled, attempts: 3})), t0, Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAborted}},
@@ -100,6 +113,12 @@ func TestNext(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Next(def, tc.st, tc.now)
+			if got.Type == ActProbe {
+				// Without a probe the pivot's success was checkpointed: compensate at once.
+				if plain := Next(withoutProbe(def), tc.st, tc.now); plain.Type != ActUndo || plain.Step != got.Step || plain.Reason != got.Reason {
+					t.Fatalf("without a probe: %+v, want the undo of step %d", plain, got.Step)
+				}
+			}
 			sameAction(t, got, tc.want)
 			if again := Next(def, tc.st, tc.now); again != got {
 				t.Fatalf("Next is not pure: %+v then %+v", got, again)

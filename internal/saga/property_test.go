@@ -103,6 +103,8 @@ type event struct {
 }
 
 type world struct {
+	// probes counts the probes' answers (found, absent), for coverage.
+	probes map[Class]int
 	t      *testing.T
 	onFail func(msg string) // nil: the test fails
 	seed   uint64
@@ -167,6 +169,21 @@ func (w *world) perform(act Action) Outcome {
 		p.down--
 		return Outcome{Class: Transient, Err: "connection refused"}
 	}
+	if act.Type == ActProbe {
+		// A read: it fails or answers, it never applies anything.
+		if w.faults && w.rng.Float64() < w.pConnFail+w.pLost+w.pSlow {
+			return Outcome{Class: Transient, Err: "timeout"}
+		}
+		if w.probes == nil {
+			w.probes = map[Class]int{}
+		}
+		if p.applied > p.undone {
+			w.probes[Success]++
+			return Outcome{Class: Success}
+		}
+		w.probes[Refusal]++
+		return Outcome{Class: Refusal, Err: "not found"}
+	}
 	if w.faults {
 		switch r := w.rng.Float64(); {
 		case r < w.pConnFail:
@@ -190,10 +207,16 @@ func clone(st State) State {
 	return st
 }
 
-// schedule is one random run. It returns how it ended, for coverage accounting.
-func schedule(t *testing.T, seed uint64, def Definition) string {
+// schedule is one random run. It returns how it ended, for coverage accounting, and
+// adds the answers of its probes to probes.
+func schedule(t *testing.T, seed uint64, def Definition, probes map[Class]int) string {
 	t.Helper()
-	return scheduleWith(&world{t: t}, seed, def, false)
+	w := &world{t: t}
+	end := scheduleWith(w, seed, def, false)
+	for c, n := range w.probes {
+		probes[c] += n
+	}
+	return end
 }
 
 // scheduleWith runs one random schedule in w; forgetful makes every participant answer
@@ -344,6 +367,10 @@ func scheduleWith(w *world, seed uint64, def Definition, forgetful bool) string 
 			w.note(Action{Type: "Retry", Step: i}, Outcome{}, "")
 			continue
 
+		case ActProbe:
+			if def.Steps[act.Step].Kind != Pivot || def.Steps[act.Step].Probe == "" {
+				w.fail("probe of step %d, which is not a pivot with a probe", act.Step)
+			}
 		case ActDo:
 			if compensatingSeen {
 				w.fail("step %d done forward after compensation started", act.Step)
@@ -372,12 +399,13 @@ func scheduleWith(w *world, seed uint64, def Definition, forgetful bool) string 
 			continue
 		}
 		mem = Record(def, mem, act, out, w.now)
-		if act.Type == ActUndo {
+		switch act.Type {
+		case ActUndo:
 			undoRefused[act.Step] = out.Class == Refusal
-		} else {
+		case ActDo:
 			doRefused[act.Step] = out.Class == Refusal
 		}
-		if s := mem.Steps[act.Step]; s.Status == StepStalled && out.Class != Refusal {
+		if s := mem.Steps[act.Step]; s.Status == StepStalled && (out.Class != Refusal || act.Type == ActProbe) {
 			w.fail("step %d stalled after a %s outcome: only a refusal stalls", act.Step, out.Class)
 		}
 		w.note(act, out, "-> %s", mem.Steps[act.Step].Status)
@@ -439,6 +467,9 @@ func randomDef(rng *rand.Rand) Definition {
 	if rng.IntN(4) > 0 {
 		pivot.Undo = "UndoP"
 	}
+	if rng.IntN(2) == 0 {
+		pivot.Probe = "ProbeP" // else MustCheckpoint keeps the pivot's own checkpoint
+	}
 	def.Steps = append(def.Steps, pivot)
 	for i := range rng.IntN(4) {
 		s := Step{Name: fmt.Sprintf("R%d", i), Kind: Retriable}
@@ -465,14 +496,14 @@ func TestSagaProperty(t *testing.T) {
 			def = randomDef(rand.New(rand.NewPCG(seed, 1)))
 		}
 		t.Logf("definition %+v", def)
-		t.Log(schedule(t, seed, def))
+		t.Log(schedule(t, seed, def, map[Class]int{}))
 		return
 	}
 	n := *flagSchedules
 	if testing.Short() {
 		n /= 10
 	}
-	ends := map[string]int{}
+	ends, probes := map[string]int{}, map[Class]int{}
 	base := rand.New(rand.NewPCG(*flagSeed, 0))
 	for k := 0; k < 2*n; k++ {
 		seed := base.Uint64()
@@ -488,7 +519,7 @@ func TestSagaProperty(t *testing.T) {
 		if err := def.Validate(); err != nil {
 			t.Fatalf("seed %d: generated an invalid definition: %v", seed, err)
 		}
-		ends[schedule(t, seed, def)]++
+		ends[schedule(t, seed, def, probes)]++
 	}
 	// The schedules must reach every kind of end, or the test proves little.
 	for _, want := range []string{
@@ -500,7 +531,11 @@ func TestSagaProperty(t *testing.T) {
 			t.Errorf("no schedule ended %q: %v", want, ends)
 		}
 	}
-	t.Logf("ends of %d schedules: %v", 2*n, ends)
+	// ...and the pivot's probe must have found the pivot after a crash, and not found it.
+	if probes[Success] == 0 || probes[Refusal] == 0 {
+		t.Errorf("probes never answered both ways: %v", probes)
+	}
+	t.Logf("ends of %d schedules: %v; probe answers: %v", 2*n, ends, probes)
 }
 
 // errCaught stops a schedule whose failure the caller expects.

@@ -52,8 +52,47 @@ func Record(def Definition, st State, act Action, out Outcome, now time.Time) St
 		next.Steps[i] = recordDo(def, st.Seed, i, next.Steps[i], out, now)
 	case ActUndo:
 		next.Steps[i] = recordUndo(def, st.Seed, i, next.Steps[i], out, now)
+	case ActProbe:
+		recordProbe(def, next, i, out, now)
 	}
 	return next
+}
+
+// probeSalt keeps the probe's jitter apart from the pivot's own retries.
+const probeSalt = 0x2545f4914f6cdd1d
+
+// recordProbe applies the answer of the pivot's probe to st (a normalized copy). Found:
+// the pivot and, since steps run in order, every step before it succeeded; the saga goes
+// forward. Not found: compensation goes ahead and starts with the pivot's undo, whose
+// tombstone refuses a do still on its way (a pivot without undo has nothing to undo). A
+// transient failure is retried with backoff: the saga cannot decide until it knows. A
+// probe that no longer matches the state (the pivot is not in doubt) changes nothing.
+func recordProbe(def Definition, st State, p int, out Outcome, now time.Time) {
+	if inDoubtPivot(def, st) != p {
+		return
+	}
+	s := &st.Steps[p]
+	switch out.Class {
+	case Success:
+		for i := 0; i <= p; i++ {
+			d := &st.Steps[i]
+			d.Status, d.NextRetryAt, d.LastError = StepSucceeded, time.Time{}, ""
+			d.Attempts = max(d.Attempts, 1)
+			if d.FinishedAt.IsZero() {
+				d.FinishedAt = now
+			}
+		}
+	case Refusal:
+		s.NextRetryAt = time.Time{}
+		s.Status = StepCompensating
+		if def.Steps[p].Undo == "" {
+			s.Status = StepCompensated
+		}
+	default:
+		s.Probes++
+		s.LastError = out.Err
+		s.NextRetryAt = now.Add(Backoff(def.Policy, st.Seed^probeSalt, p, s.Probes))
+	}
 }
 
 func recordDo(def Definition, seed uint64, i int, s StepState, out Outcome, now time.Time) StepState {
@@ -146,6 +185,10 @@ func Retry(def Definition, st State, now time.Time) State {
 			s.NextRetryAt = now
 		case StepRetrying, StepCompensating:
 			s.NextRetryAt = now
+		default:
+			if s.Probes > 0 {
+				s.NextRetryAt = now // a probe in backoff
+			}
 		}
 	}
 	return next

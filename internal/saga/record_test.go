@@ -216,3 +216,62 @@ func TestNormalize(t *testing.T) {
 		t.Fatalf("positional entry: %+v", pos.Steps[0])
 	}
 }
+
+func TestRecordProbe(t *testing.T) {
+	def := orderDef()
+	S := ss{status: StepSucceeded, attempts: 1}
+	exh := ss{status: StepExhausted, attempts: 3, lastError: "503"}
+	// After a restart from an empty status, the replay exhausted ReserveStock: the saga
+	// asks whether the sale exists before it compensates.
+	inDoubt := state(S, exh)
+	probe := Next(def, inDoubt, t0)
+	if probe.Type != ActProbe || probe.Step != sale {
+		t.Fatalf("want a probe of the pivot, got %+v", probe)
+	}
+
+	t.Run("found: every step up to the pivot succeeded, forward", func(t *testing.T) {
+		st := Record(def, inDoubt, probe, Outcome{Class: Success}, at(time.Second))
+		for i := 0; i <= sale; i++ {
+			if s := st.Steps[i]; s.Status != StepSucceeded || s.LastError != "" || s.Attempts < 1 {
+				t.Fatalf("step %d: %+v", i, s)
+			}
+		}
+		if !PastPivot(def, st) {
+			t.Fatal("not past the pivot")
+		}
+		sameAction(t, Next(def, st, at(time.Second)), Action{Type: ActDo, Step: commit, Name: "CommitReservation"})
+	})
+	t.Run("not found: compensate, the pivot's undo first", func(t *testing.T) {
+		st := Record(def, inDoubt, probe, Outcome{Class: Refusal, Err: "404"}, at(time.Second))
+		if st.Steps[sale].Status != StepCompensating {
+			t.Fatalf("pivot %+v", st.Steps[sale])
+		}
+		sameAction(t, Next(def, st, at(time.Second)), Action{Type: ActUndo, Step: sale, Name: "CancelSale", Reason: ReasonAttemptsExhausted})
+		if !MustCheckpoint(def, inDoubt, st, at(time.Second)) {
+			t.Fatal("the decision to compensate is not checkpointed before the first undo")
+		}
+	})
+	t.Run("transient: back off, then ask again; Retry asks at once", func(t *testing.T) {
+		st := Record(def, inDoubt, probe, Outcome{Class: Transient, Err: "GetSale: 503"}, t0)
+		s := st.Steps[sale]
+		if s.Probes != 1 || s.Status != StepPending || !s.NextRetryAt.After(t0) || s.LastError != "GetSale: 503" {
+			t.Fatalf("pivot %+v", s)
+		}
+		sameAction(t, Next(def, st, t0), Action{Type: ActWait, Step: sale, Name: "GetSale", Until: s.NextRetryAt, Reason: ReasonAttemptsExhausted})
+		sameAction(t, Next(def, st, s.NextRetryAt), probe)
+		sameAction(t, Next(def, Retry(def, st, t0), t0), probe)
+		st = Record(def, st, probe, Outcome{Class: Transient, Err: "GetSale: 503"}, s.NextRetryAt)
+		if st.Steps[sale].Probes != 2 || !st.Steps[sale].NextRetryAt.After(s.NextRetryAt) {
+			t.Fatalf("second failure: %+v", st.Steps[sale])
+		}
+	})
+	t.Run("a stale probe changes nothing", func(t *testing.T) {
+		refused := state(S, ss{status: StepRefused, attempts: 1})
+		if got := Record(def, refused, probe, Outcome{Class: Success}, t0); got.Steps[sale].Status != StepPending || got.Steps[reserve].Status != StepRefused {
+			t.Fatalf("%+v", got.Steps)
+		}
+	})
+	t.Run("a refusal before the pivot needs no probe", func(t *testing.T) {
+		sameAction(t, Next(def, state(S, ss{status: StepRefused, attempts: 1}), t0), Action{Type: ActUndo, Step: lock, Name: "UnlockCart", Reason: ReasonStepRefused})
+	})
+}

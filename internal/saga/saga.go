@@ -25,15 +25,17 @@ limitations under the License.
 //		act := saga.Next(def, st, now)
 //		if act is Wait, Stall or Finish: persist st if changed; requeue/report; stop
 //		if saga.MustCheckpoint(def, saved, st, now) { persist st; saved = st }
-//		out := call(act)                       // ActDo: Steps[act.Step].Name; ActUndo: .Undo
+//		out := call(act)                       // ActDo: .Name; ActUndo: .Undo; ActProbe: .Probe
 //		st = saga.Record(def, st, act, out, now)
 //	}
 //
 // Several calls may run between writes (participants are idempotent, so a crash only
 // repeats calls), except across the points MustCheckpoint reports: the decision to
-// compensate and the pivot's success must be persisted before the next call. StatusAt
-// condenses a state into phase, conditions and the saga-level error; Retry applies the
-// retry annotation.
+// compensate must be persisted before the first undo, and the pivot's success before the
+// next call unless the pivot has a Probe (then a restart that would compensate first asks
+// the pivot's participant whether its effect exists: ActProbe). StatusAt condenses a
+// state into phase, conditions and the saga-level error; Retry applies the retry
+// annotation.
 package saga
 
 import "time"
@@ -60,6 +62,11 @@ type Step struct {
 	Undo string
 	// DoneEvent and UndoneEvent are the history entries for the step, e.g. "CART_LOCKED".
 	DoneEvent, UndoneEvent string
+	// Probe names a read that tells whether the step's effect exists (found: success; not
+	// found: refusal), e.g. "GetSale". Only the pivot may have one. With it the pivot's
+	// success needs no checkpoint of its own: a saga about to compensate while its pivot
+	// is in doubt asks first (ActProbe), and goes forward when the effect exists.
+	Probe string
 }
 
 // Policy bounds retries.
@@ -98,6 +105,7 @@ type StepState struct {
 	Status       StepStatus
 	Attempts     int // forward attempts
 	UndoAttempts int // compensation attempts
+	Probes       int // probe attempts that failed transiently (the pivot only; see Step.Probe)
 	LastError    string
 	NextRetryAt  time.Time // zero when no retry is scheduled
 	StartedAt    time.Time
@@ -121,6 +129,9 @@ const (
 	ActWait   ActionType = "Wait"   // nothing to do until Until
 	ActFinish ActionType = "Finish" // terminal: see Result
 	ActStall  ActionType = "Stall"  // a person must act (Retry); see Step and Reason
+	// ActProbe: call Definition.Steps[Step].Probe, the pivot's read, before compensating
+	// while the pivot's effect is in doubt. Reason says why the saga would compensate.
+	ActProbe ActionType = "Probe"
 )
 
 // Result is the terminal outcome of a saga.
@@ -135,7 +146,7 @@ const (
 type Action struct {
 	Type   ActionType
 	Step   int       // index in Definition.Steps (Do, Undo, Stall)
-	Name   string    // the call to make (Do: step name; Undo: undo name)
+	Name   string    // the call to make (Do: step name; Undo: undo name; Probe: probe name)
 	Until  time.Time // Wait
 	Result Result    // Finish
 	Reason string    // CamelCase why, e.g. "StepRefused", "DeadlineExceeded", "Aborted"

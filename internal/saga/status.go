@@ -80,12 +80,14 @@ func StatusAt(def Definition, st State, now time.Time) Summary {
 	case ActWait:
 		sum.NextRetryAt = v.act.Until
 	}
-	if t := v.act.Type; t == ActDo || t == ActUndo || t == ActWait {
+	if t := v.act.Type; t == ActDo || t == ActUndo || t == ActWait || t == ActProbe {
 		s := stepAt(st, v.act.Step)
-		switch known(s.Status) {
-		case StepRetrying:
+		switch {
+		case probing(def, v.act):
+			sum.PastAttemptLimit = s.Probes >= atLeastOne(def.Policy.MaxAttempts)
+		case known(s.Status) == StepRetrying:
 			sum.PastAttemptLimit = s.Attempts >= atLeastOne(def.Policy.MaxAttempts)
-		case StepCompensating:
+		case known(s.Status) == StepCompensating:
 			sum.PastAttemptLimit = s.UndoAttempts >= atLeastOne(def.Policy.CompensationMaxAttempts)
 		}
 	}
@@ -97,5 +99,19 @@ func StatusAt(def Definition, st State, now time.Time) Summary {
 	case !v.compensating && v.act.Type != ActFinish:
 		sum.LastError = stepAt(st, v.act.Step).LastError
 	}
+	if probing(def, v.act) && stepAt(st, v.act.Step).Probes > 0 {
+		sum.LastError = stepAt(st, v.act.Step).LastError // why the probe is retried
+	}
 	return sum
+}
+
+// probing reports whether act probes the pivot or waits for the probe's backoff.
+func probing(def Definition, act Action) bool {
+	switch act.Type {
+	case ActProbe:
+		return true
+	case ActWait:
+		return act.Name != "" && act.Name == def.Steps[act.Step].Probe
+	}
+	return false
 }

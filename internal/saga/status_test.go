@@ -56,8 +56,14 @@ func TestStatus(t *testing.T) {
 			Summary{Running: true, Started: true, CurrentStep: commit, LastError: "503", PastAttemptLimit: true}},
 		{"undo past the compensation limit: flagged", state(S, ss{status: StepCompensating, attempts: 1, undo: 4, retryAt: at(time.Second), lastError: "503"}, ss{status: StepRefused, attempts: 1, lastError: "insufficient"}), t0,
 			Summary{Running: true, Started: true, Compensating: true, CurrentStep: reserve, Reason: ReasonStepRefused, LastError: "insufficient", NextRetryAt: at(time.Second), PastAttemptLimit: true}},
-		{"deadline", State{Deadline: at(time.Minute), Steps: state(S).Steps}, at(time.Minute),
+		{"deadline: the pivot is asked about first, nothing decided yet", State{Deadline: at(time.Minute), Steps: state(S).Steps}, at(time.Minute),
+			Summary{Running: true, Started: true, CurrentStep: sale, Reason: ReasonDeadlineExceeded, LastError: "deadline 2026-01-01T12:01:00Z exceeded"}},
+		{"deadline, pivot absent", State{Deadline: at(time.Minute), Steps: state(S, ss{}, ss{status: StepCompensating}).Steps}, at(time.Minute),
 			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonDeadlineExceeded, LastError: "deadline 2026-01-01T12:01:00Z exceeded"}},
+		{"probe retrying: its error and wake-up time", state(S, ss{status: StepExhausted, attempts: 3, lastError: "503"}, ss{probes: 2, retryAt: at(time.Second), lastError: "GetSale: 503"}), t0,
+			Summary{Running: true, Started: true, CurrentStep: sale, Reason: ReasonAttemptsExhausted, LastError: "GetSale: 503", NextRetryAt: at(time.Second)}},
+		{"probe past the attempt limit: flagged", state(S, ss{status: StepExhausted, attempts: 3, lastError: "503"}, ss{probes: 3, retryAt: at(time.Second), lastError: "GetSale: 503"}), at(time.Second),
+			Summary{Running: true, Started: true, CurrentStep: sale, Reason: ReasonAttemptsExhausted, LastError: "GetSale: 503", PastAttemptLimit: true}},
 		{"aborted", State{Abort: true, Steps: state(S, S, S, S, S).Steps}, t0,
 			Summary{Running: true, Started: true, Compensating: true, CurrentStep: sale, Reason: ReasonAborted}},
 	}
@@ -74,7 +80,8 @@ func TestStatus(t *testing.T) {
 		if s := Status(def, st); s.Compensating {
 			t.Fatalf("%+v", s)
 		}
-		st = Record(def, st, Next(def, st, at(time.Hour)), Outcome{Class: Success}, at(time.Hour))
+		st = Record(def, st, Next(def, st, at(time.Hour)), Outcome{Class: Refusal, Err: "no sale"}, at(time.Hour)) // the probe
+		st = Record(def, st, Next(def, st, at(time.Hour)), Outcome{Class: Success}, at(time.Hour))                 // CancelSale
 		if s := Status(def, st); !s.Compensating || s.Reason != ReasonDeadlineExceeded {
 			t.Fatalf("%+v", s)
 		}

@@ -42,6 +42,9 @@ func (d Definition) Validate() error {
 		} else {
 			seen[s.Name] = i
 		}
+		if s.Probe != "" && s.Kind != Pivot {
+			bad("saga: step %d %q: only the pivot may have a Probe", i, s.Name)
+		}
 		switch s.Kind {
 		case Pivot:
 			if pivot >= 0 {
