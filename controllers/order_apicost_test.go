@@ -71,7 +71,7 @@ var _ = Describe("API cost of an Order", Ordered, func() {
 		}
 	})
 
-	It("costs at most 3 writes to the Order, 1 Event and 1.5 KB of status when it succeeds", func() {
+	It("costs at most 2 writes to the Order, 1 Event and 1.5 KB of status when it succeeds", func() {
 		product := newProduct(store, 5)
 		cart := newCart(store, product, 3, "12.50")
 		name := "apicost-ok"
@@ -92,7 +92,7 @@ var _ = Describe("API cost of an Order", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry("API cost of a succeeded Order", fmt.Sprintf("writes %d, Events %d, status %d bytes, managed fields %d entries",
 			writes, len(eventReasons(final, "")), len(raw), len(final.ManagedFields)))
-		Expect(writes).To(BeNumerically("<=", 3), "create, pivot checkpoint, final status")
+		Expect(writes).To(BeNumerically("<=", 2), "create, final status")
 		Expect(eventReasons(final, "")).To(Equal([]string{sagav1.EventReasonCompleted}), "one Event, on completion")
 		Expect(final.Finalizers).To(ContainElement(sagav1.Finalizer), "kept until deletion: releasing it is one more write")
 

@@ -38,9 +38,9 @@ func TestGeneratedRoleIsLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowed := map[string][]string{
-		// Every write is a patch: status, finalizers and annotations.
+		// Finalizers and annotations are patched; the status is updated at its resourceVersion.
 		"saga.kubesaga.io/orders":            {"get", "list", "watch", "patch"},
-		"saga.kubesaga.io/orders/status":     {"get", "patch"},
+		"saga.kubesaga.io/orders/status":     {"get", "update"},
 		"saga.kubesaga.io/orders/finalizers": {"update"},
 		"events.k8s.io/events":               {"create", "patch"},
 		// Sagas: the same writes as Orders; templates and participants are only read, and

@@ -57,7 +57,7 @@ func stepStates(def saga.Definition, recorded []sagav1.StepStatus) []saga.StepSt
 		}
 		out[i] = saga.StepState{
 			Name: s.Name, Status: saga.StepStatus(s.State),
-			Attempts: int(s.Attempts), UndoAttempts: int(s.CompensationAttempts), LastError: s.LastError,
+			Attempts: int(s.Attempts), UndoAttempts: int(s.CompensationAttempts), Probes: int(s.ProbeAttempts), LastError: s.LastError,
 			NextRetryAt: timeOf(s.NextRetryAt), StartedAt: timeOf(s.StartedAt), FinishedAt: timeOf(s.FinishedAt),
 		}
 	}
@@ -72,7 +72,7 @@ func stepStates(def saga.Definition, recorded []sagav1.StepStatus) []saga.StepSt
 func stepStatuses(st saga.State, prev []sagav1.StepStatus) []sagav1.StepStatus {
 	steps := make([]sagav1.StepStatus, 0, len(st.Steps))
 	for _, s := range st.Steps {
-		if s.Status == saga.StepPending && s.Attempts == 0 {
+		if s.Status == saga.StepPending && s.Attempts == 0 && s.Probes == 0 {
 			continue
 		}
 		ss := sagav1.StepStatus{
@@ -80,6 +80,7 @@ func stepStatuses(st saga.State, prev []sagav1.StepStatus) []sagav1.StepStatus {
 			State:                string(s.Status),
 			Attempts:             int32(s.Attempts),     //nolint:gosec // bounded by the attempt limits
 			CompensationAttempts: int32(s.UndoAttempts), //nolint:gosec // bounded by the attempt limits
+			ProbeAttempts:        int32(s.Probes),       //nolint:gosec // a probe in backoff waits between attempts
 			LastError:            s.LastError,
 			NextRetryAt:          metaTime(s.NextRetryAt),
 		}

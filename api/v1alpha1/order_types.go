@@ -98,6 +98,10 @@ type StepStatus struct {
 	// CompensationAttempts made to undo the step.
 	// +optional
 	CompensationAttempts int32 `json:"compensationAttempts,omitempty"`
+	// ProbeAttempts counts the failed reads of the pivot's probe (e.g. GetSale), asked
+	// before compensating when a restart left the pivot's outcome unknown.
+	// +optional
+	ProbeAttempts int32 `json:"probeAttempts,omitempty"`
 	// LastError is the last failure of the step.
 	// +optional
 	LastError string `json:"lastError,omitempty"`

@@ -105,6 +105,10 @@ const (
 	EventReasonRetryLimitExceeded = "RetryLimitExceeded"
 	EventReasonStepRecovered      = "StepRecovered"
 	EventReasonRetryRequested     = "RetryRequested"
+	// EventReasonPivotConfirmed (Normal): the saga was about to compensate from a status
+	// that predates its pivot (a crash lost the record), and the pivot's probe found the
+	// pivot's effect (the sale): it goes forward instead.
+	EventReasonPivotConfirmed = "PivotConfirmed"
 	EventReasonStalled            = "Stalled" // Warning
 	EventReasonCompleted          = "Completed"
 	EventReasonCompensated        = "Compensated"

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/internal/saga"
@@ -53,21 +54,21 @@ type call func(ctx context.Context, p Participants, in Input, out *Output) error
 
 type step struct {
 	saga.Step
-	do, undo call
+	do, undo, probe call
 }
 
 // steps is the whole saga: adding a step is one entry here.
 var steps = []step{
 	{saga.Step{Name: "LockCart", Kind: saga.Compensatable, Undo: "UnlockCart",
-		DoneEvent: "CART_LOCKED", UndoneEvent: "CART_UNLOCKED"}, lockCart, unlockCart},
+		DoneEvent: "CART_LOCKED", UndoneEvent: "CART_UNLOCKED"}, lockCart, unlockCart, nil},
 	{saga.Step{Name: "ReserveStock", Kind: saga.Compensatable, Undo: "ReleaseStock",
-		DoneEvent: "STOCK_RESERVED", UndoneEvent: "STOCK_RELEASED"}, reserveStock, releaseStock},
-	{saga.Step{Name: "CreateSale", Kind: saga.Pivot, Undo: "CancelSale",
-		DoneEvent: "SALE_CREATED", UndoneEvent: "SALE_CANCELLED"}, createSale, cancelSale},
+		DoneEvent: "STOCK_RESERVED", UndoneEvent: "STOCK_RELEASED"}, reserveStock, releaseStock, nil},
+	{saga.Step{Name: "CreateSale", Kind: saga.Pivot, Undo: "CancelSale", Probe: "GetSale",
+		DoneEvent: "SALE_CREATED", UndoneEvent: "SALE_CANCELLED"}, createSale, cancelSale, getSale},
 	{saga.Step{Name: "CommitReservation", Kind: saga.Retriable,
-		DoneEvent: "RESERVATION_COMMITTED"}, commitReservation, nil},
+		DoneEvent: "RESERVATION_COMMITTED"}, commitReservation, nil, nil},
 	{saga.Step{Name: "CheckoutCart", Kind: saga.Retriable,
-		DoneEvent: "CART_CHECKED_OUT"}, checkoutCart, nil},
+		DoneEvent: "CART_CHECKED_OUT"}, checkoutCart, nil, nil},
 }
 
 // Definition returns the Order saga under the given retry policy.
@@ -91,6 +92,8 @@ func Call(ctx context.Context, p Participants, act saga.Action, in Input, out *O
 		return s.do(ctx, p, in, out)
 	case act.Type == saga.ActUndo && s.undo != nil:
 		return s.undo(ctx, p, in, out)
+	case act.Type == saga.ActProbe && s.probe != nil:
+		return s.probe(ctx, p, in, out)
 	default:
 		return fmt.Errorf("order saga cannot %s step %s", act.Type, s.Name)
 	}
@@ -194,6 +197,23 @@ func cancelSale(ctx context.Context, p Participants, in Input, _ *Output) error 
 		return wrap("cancel sale", err)
 	}
 	return nil
+}
+
+// getSale is the pivot's probe: does the sale of this Order exist? Found, it also gives
+// the sale's id and total. Not found (404, also after a cancel) is the refusal that lets
+// compensation go ahead; any other refusal (a misconfigured participant) must not decide
+// that, so it is retried like an outage.
+func getSale(ctx context.Context, p Participants, in Input, out *Output) error {
+	sale, err := p.Sales.Get(ctx, in.OrderID)
+	var r *participants.Refusal
+	switch {
+	case err == nil:
+		out.SaleID, out.Total = sale.ID, sale.Total
+		return nil
+	case errors.As(err, &r) && r.Status != http.StatusNotFound:
+		return &participants.TransientError{Op: "get sale", Err: err}
+	}
+	return wrap("get sale", err)
 }
 
 func commitReservation(ctx context.Context, p Participants, in Input, _ *Output) error {

@@ -68,7 +68,7 @@ func StatusAt(def Definition, st State, now time.Time) Summary {
 		Reason:       v.act.Reason,
 	}
 	for i := range def.Steps {
-		if s := stepAt(st, i); s.Attempts > 0 || s.UndoAttempts > 0 || known(s.Status) != StepPending {
+		if s := stepAt(st, i); s.Attempts > 0 || s.UndoAttempts > 0 || s.Probes > 0 || known(s.Status) != StepPending {
 			sum.Started = true
 			break
 		}

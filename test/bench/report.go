@@ -69,16 +69,17 @@ type report struct {
 
 // designFloor is the Orders/s the API server allows for the writes the peak run made,
 // from the rate of each kind of write measured alone: creates at the unthrottled Order
-// create rate, metadata and status patches at their measured rates, Events at the
+// create rate, metadata patches, status patches and status updates at their measured rates, Events at the
 // unthrottled ConfigMap create rate (a small built-in object).
 func (rep *report) designFloor() float64 {
 	w, peak := rep.writes, rep.find("peak")
-	if w.StatusMergePatch == 0 || w.MetaMergePatch == 0 || rep.floorOrders.PerS == 0 || rep.floor.PerS == 0 {
+	if w.StatusMergePatch == 0 || w.StatusUpdate == 0 || w.MetaMergePatch == 0 || rep.floorOrders.PerS == 0 || rep.floor.PerS == 0 {
 		return 0
 	}
 	meta := peak.WritesByKind["orders PATCH 200"]
-	status := peak.WritesByKind["orders/status PATCH 200"]
-	return 1 / (1/rep.floorOrders.PerS + meta/w.MetaMergePatch + status/w.StatusMergePatch + peak.EventWritesPerOrder/rep.floor.PerS)
+	patches, updates := peak.WritesByKind["orders/status PATCH 200"], peak.WritesByKind["orders/status PUT 200"]
+	return 1 / (1/rep.floorOrders.PerS + meta/w.MetaMergePatch + patches/w.StatusMergePatch + updates/w.StatusUpdate +
+		peak.EventWritesPerOrder/rep.floor.PerS)
 }
 
 // floorTargetReason says, when the floor target is missed, whether the writes an Order
