@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -51,6 +52,12 @@ type DB struct {
 	read  *sql.DB
 	now   func() time.Time
 	name  string // the file's base name, for traces
+	// stmts holds the write transactions' statements, prepared once on the writer
+	// connection (query text -> *sql.Stmt): SQLite parses a statement on every
+	// unprepared use, a sixth of a service's CPU per call. A statement is prepared after
+	// the transaction that first used it (the one writer connection is busy during it).
+	stmts   sync.Map
+	pending sync.Map // query text -> struct{}: used unprepared, to prepare after the transaction
 }
 
 // Open creates the parent directory, opens path and applies the migrations of
@@ -96,7 +103,40 @@ func Open(ctx context.Context, path string, sources ...Migrations) (*DB, error) 
 // Close closes both pools. With WAL, closing the last connection checkpoints the
 // log into the main file.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	var errs []error
+	db.stmts.Range(func(_, st any) bool {
+		errs = append(errs, st.(*sql.Stmt).Close())
+		return true
+	})
+	return errors.Join(append(errs, db.read.Close(), db.write.Close())...)
+}
+
+// prepared returns the statement of query bound to tx when it was prepared, or nil
+// after noting query for preparation once tx ends.
+func (tx *Tx) prepared(query string) *sql.Stmt {
+	if st, ok := tx.db.stmts.Load(query); ok {
+		return tx.Tx.StmtContext(tx.ctx, st.(*sql.Stmt))
+	}
+	tx.db.pending.Store(query, struct{}{})
+	return nil
+}
+
+// preparePending prepares the statements that transactions used unprepared. A statement
+// that fails to prepare stays unprepared: it is parsed at each use, as before.
+func (db *DB) preparePending(ctx context.Context) {
+	db.pending.Range(func(q, _ any) bool {
+		db.pending.Delete(q)
+		query := q.(string)
+		if _, ok := db.stmts.Load(query); ok {
+			return true
+		}
+		if st, err := db.write.PrepareContext(context.WithoutCancel(ctx), query); err == nil {
+			if _, loaded := db.stmts.LoadOrStore(query, st); loaded {
+				_ = st.Close()
+			}
+		}
+		return true
+	})
 }
 
 // Ping checks that the database answers a query.
@@ -115,6 +155,7 @@ func (db *DB) Reader() *sql.DB { return db.read }
 // carries the one timestamp used for everything it writes.
 type Tx struct {
 	*sql.Tx
+	db       *DB
 	ctx      context.Context
 	Now      time.Time
 	onCommit []func()
@@ -122,16 +163,25 @@ type Tx struct {
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	if st := tx.prepared(query); st != nil {
+		return st.ExecContext(tx.ctx, args...)
+	}
 	return tx.Tx.ExecContext(tx.ctx, query, args...)
 }
 
 // QueryRow runs a single-row query in the transaction.
 func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	if st := tx.prepared(query); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.Tx.QueryRowContext(tx.ctx, query, args...)
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	if st := tx.prepared(query); st != nil {
+		return st.QueryContext(tx.ctx, args...)
+	}
 	return tx.Tx.QueryContext(tx.ctx, query, args...)
 }
 
@@ -150,7 +200,8 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Tx: sqlTx, ctx: ctx, Now: db.now()}
+	tx := &Tx{Tx: sqlTx, db: db, ctx: ctx, Now: db.now()}
+	defer db.preparePending(ctx) // the writer connection is free again by then
 	if err := fn(tx); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))

@@ -140,3 +140,67 @@ func TestConcurrentReadModifyWrite(t *testing.T) {
 		t.Fatalf("n = %d, want 50", n)
 	}
 }
+
+// TestStatementsArePreparedOnceAndReused shows that a write transaction's statement is
+// parsed at its first use only: it is prepared on the writer connection after that
+// transaction, and later transactions (committed or rolled back) run it prepared, with
+// the same results as unprepared.
+func TestStatementsArePreparedOnceAndReused(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "db"), testMigrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const inc, read = `UPDATE counter SET n = n + ?`, `SELECT n FROM counter`
+	prepared := func(q string) bool { _, ok := db.stmts.Load(q); return ok }
+	step := func(by int) (n int) {
+		t.Helper()
+		if err := db.Write(ctx, func(tx *Tx) error {
+			if _, err := tx.Exec(inc, by); err != nil {
+				return err
+			}
+			rows, err := tx.Query(read)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if prepared(inc) || prepared(read) {
+		t.Fatal("prepared before any use")
+	}
+	if n := step(2); n != 2 {
+		t.Fatalf("n = %d after the unprepared first use", n)
+	}
+	if !prepared(inc) || !prepared(read) {
+		t.Fatal("not prepared after the first transaction")
+	}
+	boom := errors.New("boom")
+	if err := db.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(inc, 100); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	for want := 5; want <= 11; want += 3 {
+		if n := step(3); n != want {
+			t.Fatalf("n = %d, want %d: a prepared statement ran in the wrong transaction", n, want)
+		}
+	}
+	var n int
+	if err := db.write.QueryRowContext(ctx, read).Scan(&n); err != nil || n != 11 {
+		t.Fatalf("n = %d (%v): the writer connection is not free after the transactions", n, err)
+	}
+}
