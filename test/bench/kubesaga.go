@@ -42,6 +42,15 @@ type kubesagaRuns struct {
 // does not make `make bench N=500` last for ever.
 const steadyMaxSeconds = 90
 
+// apiState reads the API server's write counts and CPU, and etcd's and this process's CPU.
+func (b *bench) apiState(ctx context.Context) (apiWrites, error) {
+	w, err := scrapeAPIWrites(ctx, b.cs)
+	if err != nil {
+		return nil, err
+	}
+	return w, machineCPU(b.cp.Env.ControlPlane.Etcd.URL.String(), w)
+}
+
 // kubesaga runs kubesaga itself (the manager as a child process): a warmup, the peak,
 // a steady rate at a fraction of the peak (profiled), refusals, and, with -steps1, the
 // peak again with one step per reconcile pass on a fresh manager.
@@ -64,7 +73,7 @@ func (b *bench) kubesaga(ctx context.Context) error {
 		return errors.New("order informer did not sync")
 	}
 	k := &kubesagaRuns{bench: b, e: env{c: b.cl, tr: tr, carts: b.parts.Carts, conc: b.c.Conc,
-		apiState: func(ctx context.Context) (apiWrites, error) { return scrapeAPIWrites(ctx, b.cs) }},
+		apiState: b.apiState},
 		urls: urlsOf(b.svcs)}
 	defer k.stopManager()
 	peak, err := k.defaultSteps(ctx)

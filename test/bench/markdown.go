@@ -63,6 +63,11 @@ func (rep *report) markdown() string {
 	p("| manager CPU seconds per 1000 Orders (peak run) | %.2f (previous run: %.2f) |\n", peak.ManagerCPUPer1000, prev.ManagerCPUPer1000)
 	p("| manager peak RSS (VmHWM) over the runs with the default steps/pass; in the peak run | %.0f MB; %.0f MB (previous run: %.0f MB; %.0f MB) |\n", rep.jsonHWM(), peak.ManagerHWMMB, prev.ManagerPeakRSSMB, prev.PeakRunRSSMB)
 	p("| kube-apiserver CPU seconds per 1000 Orders (peak run; real services / in-memory) | %.1f / %.1f |\n", peak.APIServerCPUPer1000, inmem.APIServerCPUPer1000)
+	for _, r := range []*runResult{peak, inmem} {
+		total := r.APIServerCPUPer1000 + r.EtcdCPUPer1000 + r.ManagerCPUPer1000 + r.BenchCPUPer1000
+		p("| the machine's CPU seconds per 1000 Orders, %s run: kube-apiserver + etcd + manager + bench process (load, its watch, the participants) | %.1f + %.1f + %.1f + %.1f = %.1f, i.e. %.2f of the %d cores busy at %.1f Orders/s |\n",
+			r.Name, r.APIServerCPUPer1000, r.EtcdCPUPer1000, r.ManagerCPUPer1000, r.BenchCPUPer1000, total, total*r.OrdersPerS/1000, runtime.NumCPU(), r.OrdersPerS)
+	}
 	p("| **ratio kubesaga (real services) / floor** | **%.3f** |\n", peak.OrdersPerS/rep.floor.PerS)
 	p("| **ratio kubesaga (in-memory) / dtm (in-memory), 0%% / %d%% compensating** | **%.3f / %.3f** |\n", c.RefusedPct, inmem.OrdersPerS/rep.peer.SagasPerS, inmemRefused.OrdersPerS/rep.peerRefused.SagasPerS)
 	p("| ratio kubesaga / direct | %.3f |\n", peak.OrdersPerS/rep.direct.SagasPerS)

@@ -184,6 +184,8 @@ func (rep *report) json() map[string]any {
 		"direct_refused_sagas_per_s":      round(rep.directRefused.SagasPerS, 1),
 		"event_writes_per_order":          round(peak.EventWritesPerOrder, 2),
 		"apiserver_cpu_s_per_1000":        round(peak.APIServerCPUPer1000, 2),
+		"etcd_cpu_s_per_1000":             round(peak.EtcdCPUPer1000, 2),
+		"bench_process_cpu_s_per_1000":    round(peak.BenchCPUPer1000, 2),
 		"n":                               rep.cfg.N,
 		"concurrency":                     rep.cfg.Conc,
 		"qps":                             rep.cfg.QPS,

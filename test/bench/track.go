@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,6 +137,8 @@ type runResult struct {
 	WritesByKind         map[string]float64 `json:"writes_by_kind_per_order"`
 	ManagerCPUPer1000    float64            `json:"manager_cpu_s_per_1000"`
 	APIServerCPUPer1000  float64            `json:"apiserver_cpu_s_per_1000"`
+	EtcdCPUPer1000       float64            `json:"etcd_cpu_s_per_1000"`
+	BenchCPUPer1000      float64            `json:"bench_process_cpu_s_per_1000"` // load, watch and the real or in-memory participants
 	ManagerRSSMB         float64            `json:"manager_rss_mb_after"`
 	ManagerHWMMB         float64            `json:"manager_peak_rss_mb"`
 	ManagerHeapInuseMB   float64            `json:"manager_heap_alloc_mb_after"`
@@ -239,11 +242,13 @@ func runOrders(ctx context.Context, e env, name string, n, refusedPct, steps int
 	res.ConflictsPerOrder = d.sum(func(r, _, c string) bool { return (r == "orders" || r == "orders/status") && c == "409" }) / fn
 	res.WritesByKind = map[string]float64{}
 	for k, v := range d {
-		if k != apiServerCPU {
+		if !strings.HasSuffix(k, " cpu_seconds") {
 			res.WritesByKind[k] = v / fn
 		}
 	}
 	res.APIServerCPUPer1000 = d[apiServerCPU] / fn * 1000
+	res.EtcdCPUPer1000 = d[etcdCPU] / fn * 1000
+	res.BenchCPUPer1000 = d[benchCPU] / fn * 1000
 	res.ManagerCPUPer1000 = (s1.CPU - s0.CPU) / fn * 1000
 	res.ManagerCPUUtilPerCPU = (s1.CPU - s0.CPU) / el
 	res.ManagerRSSMB, res.ManagerHWMMB, res.ManagerHeapInuseMB = s1.RSSMB, s1.HWMMB, s1.HeapInMB
