@@ -82,12 +82,14 @@ func (rep *report) designFloor() float64 {
 		peak.EventWritesPerOrder/rep.floor.PerS)
 }
 
-// floorTargetReason says, when the floor target is missed, whether the writes an Order
-// costs could reach it at all: the per-kind estimate is what even a coordinator that waited
-// for nothing would get from this API server with these writes.
+// floorTargetReason says, when the floor target is missed, what limits the run: the
+// writes an Order costs (the per-kind estimate is what even a coordinator that waited for
+// nothing would get from this API server with these writes), or else the machine's CPU,
+// which the API server, etcd, the manager, the participants and the load share.
 func (rep *report) floorTargetReason() string {
+	peak := rep.find("peak")
 	f, target := rep.designFloor(), 0.08*rep.floor.PerS
-	if f == 0 || rep.find("peak").OrdersPerS >= target {
+	if f == 0 || peak.OrdersPerS >= target {
 		return ""
 	}
 	if f < target {
@@ -95,8 +97,18 @@ func (rep *report) floorTargetReason() string {
 			"(%.3f × the floor), below the target whatever the manager does; "+
 			"it needs fewer or cheaper writes per Order (see Next steps)", f, f/rep.floor.PerS)
 	}
-	return fmt.Sprintf(": the API server's own rates for these writes would allow about %.1f Orders/s; "+
-		"see the profiles below for where the rest goes", f)
+	total := peak.machineCPUPer1000()
+	cores := total * peak.OrdersPerS / 1000
+	return fmt.Sprintf(": the API server's own rates for these writes would allow about %.1f Orders/s, but the machine's CPU is spent: "+
+		"an Order took %.1f CPU seconds per 1000 (kube-apiserver %.1f, etcd %.1f, manager %.1f, participants and load %.1f), "+
+		"%.2f of the %d cores at %.1f Orders/s; at the target rate %d cores allow %.1f per 1000 (see Findings)",
+		f, total, peak.APIServerCPUPer1000, peak.EtcdCPUPer1000, peak.ManagerCPUPer1000, peak.BenchCPUPer1000,
+		cores, runtime.NumCPU(), peak.OrdersPerS, runtime.NumCPU(), float64(runtime.NumCPU())*1000/target)
+}
+
+// machineCPUPer1000 is the CPU seconds per 1000 Orders of every process of the run.
+func (r *runResult) machineCPUPer1000() float64 {
+	return r.APIServerCPUPer1000 + r.EtcdCPUPer1000 + r.ManagerCPUPer1000 + r.BenchCPUPer1000
 }
 
 // loadVerdict reads the 1-minute load average the run started with: at or above the
@@ -218,6 +230,7 @@ type previousRun struct {
 	ManagerPeakRSSMB    float64 `json:"manager_peak_rss_mb"`
 	OrderJSONBytes      float64 `json:"order_json_bytes"`
 	PeakRunRSSMB        float64 `json:"peak_run_rss_mb"`
+	FloorPerS           float64 `json:"raw_creates_per_s"`
 }
 
 // readPrevious reads the report about to be replaced (nothing when there is none).
