@@ -109,7 +109,7 @@ const (
 	// that predates its pivot (a crash lost the record), and the pivot's probe found the
 	// pivot's effect (the sale): it goes forward instead.
 	EventReasonPivotConfirmed = "PivotConfirmed"
-	EventReasonStalled            = "Stalled" // Warning
-	EventReasonCompleted          = "Completed"
-	EventReasonCompensated        = "Compensated"
+	EventReasonStalled        = "Stalled" // Warning
+	EventReasonCompleted      = "Completed"
+	EventReasonCompensated    = "Compensated"
 )
