@@ -453,19 +453,9 @@ func (r *OrderReconciler) event(s *orderScope, typ, reason, action, note string,
 	s.effect(func() { r.Recorder.Eventf(o, nil, typ, reason, action, note, args...) })
 }
 
-// appendHistory adds a saga event and keeps only the newest MaxHistory entries. A retry
-// of the same call as the last entry replaces it (the message counts the attempts), so
-// that a long outage after the pivot does not push the saga's story out of the history.
+// appendHistory adds a saga event to an Order's bounded history (see withHistory).
 func appendHistory(o *sagav1.Order, event string, at time.Time, msg string) {
-	entry := sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg}
-	if n := len(o.Status.History); n > 0 && sameRetry(o.Status.History[n-1], entry) {
-		o.Status.History[n-1] = entry
-		return
-	}
-	o.Status.History = append(o.Status.History, entry)
-	if n := len(o.Status.History); n > sagav1.MaxHistory {
-		o.Status.History = append(o.Status.History[:0:0], o.Status.History[n-sagav1.MaxHistory:]...)
-	}
+	o.Status.History = withHistory(o.Status.History, event, at, msg)
 }
 
 // sameRetry reports whether two history entries are retries of the same call.

@@ -337,16 +337,20 @@ func (r *SagaReconciler) observeCall(s *sagaScope, out saga.Outcome, now time.Ti
 		*h = withHistory(*h, step.UndoneEvent, now, "")
 		r.event(o, corev1.EventTypeNormal, reasonOf(step.UndoneEvent), act.Name, "%s done (compensating %s)", act.Name, step.Name)
 	case act.Type == saga.ActUndo:
-		*h = withHistory(*h, sagav1.HistoryCompensationRetrying, now, out.Err)
-		r.event(o, corev1.EventTypeWarning, "CompensationRetrying", act.Name, "%s failed (attempt %d): %s",
+		msg := out.Err
+		if after.Status == saga.StepCompensating {
+			msg = retryNote(act.Name, after.UndoAttempts, out.Err) // folds with the previous retry
+		}
+		*h = withHistory(*h, sagav1.HistoryCompensationRetrying, now, msg)
+		r.event(o, corev1.EventTypeWarning, sagav1.EventReasonCompensationRetrying, act.Name, "%s failed (attempt %d): %s",
 			act.Name, after.UndoAttempts, out.Err)
 	case after.Status == saga.StepRetrying:
-		*h = withHistory(*h, sagav1.HistoryStepRetrying, now, out.Err)
-		r.event(o, corev1.EventTypeWarning, "StepRetrying", act.Name, "%s failed (attempt %d), retrying at %s: %s",
+		*h = withHistory(*h, sagav1.HistoryStepRetrying, now, retryNote(act.Name, after.Attempts, out.Err))
+		r.event(o, corev1.EventTypeWarning, sagav1.EventReasonStepRetrying, act.Name, "%s failed (attempt %d), retrying at %s: %s",
 			act.Name, after.Attempts, after.NextRetryAt.UTC().Format(time.RFC3339), out.Err)
 	default:
 		*h = withHistory(*h, sagav1.HistoryStepFailed, now, out.Err)
-		r.event(o, corev1.EventTypeWarning, "StepFailed", act.Name, "%s failed after %d attempt(s): %s",
+		r.event(o, corev1.EventTypeWarning, sagav1.EventReasonStepFailed, act.Name, "%s failed after %d attempt(s): %s",
 			act.Name, after.Attempts, out.Err)
 	}
 }

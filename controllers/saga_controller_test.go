@@ -307,7 +307,15 @@ var _ = Describe("Saga of a SagaTemplate", func() {
 		salesSvc.Start()
 
 		got := waitForSagaPhase(s, sagav1.PhaseSucceeded, 20*time.Second)
-		Expect(sagaHistory(got)).To(ContainElement("STEP_RETRYING"))
+		// Consecutive retries of one call fold into one entry, as for an Order, so that a
+		// long outage does not push the saga's start out of the bounded history.
+		retries := 0
+		for _, e := range sagaHistory(got) {
+			if e == "STEP_RETRYING" {
+				retries++
+			}
+		}
+		Expect(retries).To(Equal(1), "history %v", sagaHistory(got))
 		Expect(stockOf(store, product)).To(Equal(int64(4)))
 	})
 

@@ -96,8 +96,16 @@ func stepStatuses(st saga.State, prev []sagav1.StepStatus) []sagav1.StepStatus {
 }
 
 // withHistory adds a saga event and keeps only the newest MaxHistory entries.
+// A retry of the same call as the last entry replaces it (its message, from retryNote,
+// counts the attempts), so that a long outage does not push the saga's story out of the
+// bounded history.
 func withHistory(h []sagav1.HistoryEntry, event string, at time.Time, msg string) []sagav1.HistoryEntry {
-	h = append(h, sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg})
+	entry := sagav1.HistoryEntry{Event: event, Time: metav1.NewTime(at.Truncate(time.Second)), Message: msg}
+	if n := len(h); n > 0 && sameRetry(h[n-1], entry) {
+		h[n-1] = entry
+		return h
+	}
+	h = append(h, entry)
 	if n := len(h); n > sagav1.MaxHistory {
 		h = append(h[:0:0], h[n-sagav1.MaxHistory:]...)
 	}
