@@ -55,6 +55,14 @@ func (b *bench) apiState(ctx context.Context) (apiWrites, error) {
 // a steady rate at a fraction of the peak (profiled), refusals, and, with -steps1, the
 // peak again with one step per reconcile pass on a fresh manager.
 func (b *bench) kubesaga(ctx context.Context) error {
+	// The floor's second window, in the same conditions as its first (no controller, no
+	// admission policy), right before the runs it is compared with.
+	if err := b.rep.floorWindow(ctx, b.rawCl, b.c.Conc, "rawv"); err != nil {
+		return err
+	}
+	if err := b.emptyRawNamespace(ctx); err != nil {
+		return err
+	}
 	// From now on the finalizer comes from the admission policy (the raw Orders had none,
 	// so that nothing had to release them).
 	if err := installAdmission(ctx, b.cl, admissionDir); err != nil {
