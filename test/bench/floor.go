@@ -103,7 +103,8 @@ func createFor(ctx context.Context, c client.Client, conc int, d time.Duration, 
 // the kernel), so the run measures it at the start and again right before kubesaga's
 // peak, rather than trusting one window.
 func (rep *report) floorWindow(ctx context.Context, unthrottled client.Client, conc int, prefix string) error {
-	log.Printf("raw floor (window %d): ConfigMap creates for %s at concurrency %d, client throttling off", len(rep.floorWindows)+1, floorWindow, conc)
+	log.Printf("raw floor (window %d): ConfigMap creates for %s at concurrency %d, client throttling off",
+		len(rep.floorWindows)+1, floorWindow, conc)
 	w, err := createFor(ctx, unthrottled, conc, floorWindow, func(i int) client.Object {
 		o := rawConfigMap(i)
 		o.SetName(fmt.Sprintf("%s-%07d", prefix, i))
