@@ -199,14 +199,18 @@ func cancelSale(ctx context.Context, p Participants, in Input, _ *Output) error 
 	return nil
 }
 
-// getSale is the pivot's probe: does the sale of this Order exist? Found, it also gives
-// the sale's id and total. Not found (404, also after a cancel) is the refusal that lets
-// compensation go ahead; any other refusal (a misconfigured participant) must not decide
-// that, so it is retried like an outage.
+// getSale is the pivot's probe: does the sale of this Order stand? Found and not
+// cancelled, it also gives the sale's id and total. Not found (404), or cancelled (the
+// sales service keeps a cancelled sale, and its effect is undone), is the refusal that
+// lets compensation go ahead; any other refusal (a misconfigured participant) must not
+// decide that, so it is retried like an outage.
 func getSale(ctx context.Context, p Participants, in Input, out *Output) error {
 	sale, err := p.Sales.Get(ctx, in.OrderID)
 	var r *participants.Refusal
 	switch {
+	case err == nil && sale.Status == saleCancelled:
+		return &participants.Refusal{Status: http.StatusGone, Type: "sale-cancelled", Title: "Sale cancelled",
+			Detail: "get sale: sale " + sale.ID + " was cancelled"}
 	case err == nil:
 		out.SaleID, out.Total = sale.ID, sale.Total
 		return nil
@@ -215,6 +219,9 @@ func getSale(ctx context.Context, p Participants, in Input, out *Output) error {
 	}
 	return wrap("get sale", err)
 }
+
+// saleCancelled is the status of a sale that CancelSale undid (docs/participant-protocol.md).
+const saleCancelled = "CANCELLED"
 
 func commitReservation(ctx context.Context, p Participants, in Input, _ *Output) error {
 	if _, err := p.Stocks.Commit(ctx, in.OrderID); err != nil {

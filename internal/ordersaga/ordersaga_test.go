@@ -18,6 +18,7 @@ package ordersaga_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"github.com/kubesaga/kubesaga/internal/participants"
 	"github.com/kubesaga/kubesaga/internal/saga"
 	"github.com/kubesaga/kubesaga/services/carts"
+	"github.com/kubesaga/kubesaga/services/sales"
 )
 
 // cartsService runs the real carts service on a SQLite file behind a real HTTP server.
@@ -104,5 +106,55 @@ func TestErrorMessages(t *testing.T) {
 	err = ordersaga.Call(ctx, p, act("CheckoutCart"), in, &ordersaga.Output{})
 	if participants.IsRefusal(err) || strings.Count(err.Error(), "checkout cart") != 1 {
 		t.Fatalf("transient error: %v, want it to name its call once", err)
+	}
+}
+
+// The pivot's probe (GetSale) against the real sales service: a sale that stands is found
+// with its id and total; no sale, and a cancelled one, are refusals (compensation may go
+// ahead); an unreachable service is transient (the saga must wait, never guess).
+func TestGetSaleProbe(t *testing.T) {
+	s, err := sales.Open(filepath.Join(t.TempDir(), "sales.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); _ = s.Close() })
+	c, err := participants.NewSales(srv.URL, nil, participants.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := ordersaga.Participants{Sales: c}
+	in := ordersaga.Input{OrderID: uuid.NewString(), StoreID: 101}
+	def := ordersaga.Definition(saga.Policy{})
+	probe := saga.Action{Type: saga.ActProbe, Step: 2, Name: def.Steps[2].Probe}
+	if def.Steps[2].Kind != saga.Pivot || probe.Name != "GetSale" {
+		t.Fatalf("step 2 is %+v, want the pivot with the probe GetSale", def.Steps[2])
+	}
+	call := func() (ordersaga.Output, error) {
+		var out ordersaga.Output
+		err := ordersaga.Call(ctx, p, probe, in, &out)
+		return out, err
+	}
+
+	if _, err := call(); !participants.IsRefusal(err) {
+		t.Fatalf("no sale yet: %v, want a refusal", err)
+	}
+	if _, err := c.Create(ctx, in.OrderID, in.StoreID, in.OrderID, []participants.Line{{ProductID: 7, Quantity: 2, UnitPrice: "3.25"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := call(); err != nil || out.SaleID != in.OrderID || out.Total != "6.50" {
+		t.Fatalf("sale created: %+v, %v; want it found with its total", out, err)
+	}
+	if err := c.Cancel(ctx, in.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := call(); !participants.IsRefusal(err) || out.SaleID != "" {
+		t.Fatalf("sale cancelled: %+v, %v; want a refusal: its effect is undone", out, err)
+	}
+	srv.Close()
+	var transient *participants.TransientError
+	if _, err := call(); !errors.As(err, &transient) {
+		t.Fatalf("sales unreachable: %v, want a transient error", err)
 	}
 }
