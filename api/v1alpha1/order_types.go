@@ -144,9 +144,8 @@ type OrderStatus struct {
 	// CurrentStep is the step being done or undone.
 	// +optional
 	CurrentStep string `json:"currentStep,omitempty"`
-	// Steps records every step of the saga. Only the operator writes it, always whole:
-	// an atomic list keeps the status write's managed fields to one entry for it, which
-	// the API server takes about 1.2 times as fast as one per step and field.
+	// Steps records every step of the saga. Only the operator writes it, always whole
+	// (an atomic list: one managed-fields entry, not one per step and field).
 	// +listType=atomic
 	// +optional
 	Steps []StepStatus `json:"steps,omitempty"`

@@ -43,23 +43,25 @@ func MustCheckpoint(def Definition, saved, st State, now time.Time) bool {
 	return pivotSucceeded(def, st) && !pivotSucceeded(def, saved) && !pivotProbed(def)
 }
 
-// pivotProbed reports whether the pivot has a Probe.
-func pivotProbed(def Definition) bool {
-	for _, step := range def.Steps {
+// pivotOf returns the pivot's index, or -1 for a definition without one.
+func pivotOf(def Definition) int {
+	for i, step := range def.Steps {
 		if step.Kind == Pivot {
-			return step.Probe != ""
+			return i
 		}
 	}
-	return false
+	return -1
+}
+
+// pivotProbed reports whether the pivot has a Probe.
+func pivotProbed(def Definition) bool {
+	p := pivotOf(def)
+	return p >= 0 && def.Steps[p].Probe != ""
 }
 
 func pivotSucceeded(def Definition, st State) bool {
-	for i, step := range def.Steps {
-		if step.Kind == Pivot {
-			return statusAt(st, i) == StepSucceeded
-		}
-	}
-	return false
+	p := pivotOf(def)
+	return p >= 0 && statusAt(st, p) == StepSucceeded
 }
 
 // PastPivot reports whether the pivot succeeded: from then on the saga only goes forward

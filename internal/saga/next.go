@@ -65,8 +65,11 @@ func plan(def Definition, st State, now time.Time) verdict {
 // before it was refused: participants repeat their first answer, so no run went past a
 // refused step.
 func inDoubtPivot(def Definition, st State) int {
-	pivot := -1
-	for i, step := range def.Steps {
+	pivot := pivotOf(def)
+	if !pivotProbed(def) {
+		return -1
+	}
+	for i := range def.Steps {
 		s := stepAt(st, i)
 		switch known(s.Status) {
 		case StepCompensating, StepCompensated:
@@ -76,16 +79,10 @@ func inDoubtPivot(def Definition, st State) int {
 				return -1
 			}
 		case StepRefused:
-			if pivot < 0 {
+			if i <= pivot {
 				return -1 // before the pivot, or the pivot itself
 			}
 		}
-		if step.Kind == Pivot {
-			pivot = i
-		}
-	}
-	if pivot < 0 || def.Steps[pivot].Probe == "" {
-		return -1
 	}
 	switch statusAt(st, pivot) {
 	case StepPending, StepRetrying, StepExhausted:

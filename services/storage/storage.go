@@ -122,7 +122,8 @@ func (tx *Tx) prepared(query string) *sql.Stmt {
 }
 
 // preparePending prepares the statements that transactions used unprepared. A statement
-// that fails to prepare stays unprepared: it is parsed at each use, as before.
+// that fails to prepare stays unprepared (parsed at each use, as before) and is tried
+// again after its next use.
 func (db *DB) preparePending(ctx context.Context) {
 	db.pending.Range(func(q, _ any) bool {
 		db.pending.Delete(q)
