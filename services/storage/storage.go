@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package storage opens a participant service's SQLite database (pure Go, WAL),
-// applies its embedded migrations, and runs write transactions one at a time.
+// applies its embedded migrations, and runs write transactions one writer at a time,
+// committing the ones that waited together with one commit (groupcommit.go).
 package storage
 
 import (
@@ -27,6 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -58,6 +60,14 @@ type DB struct {
 	// the transaction that first used it (the one writer connection is busy during it).
 	stmts   sync.Map
 	pending sync.Map // query text -> struct{}: used unprepared, to prepare after the transaction
+
+	// The writer goroutine (groupcommit.go) takes requests from queue until closed.
+	queue      chan *writeReq
+	closed     chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	waiting    atomic.Int32 // writes handed to Write and not yet taken by the writer
+	batches    atomic.Int64 // transactions the writer has begun
 }
 
 // Open creates the parent directory, opens path and applies the migrations of
@@ -80,17 +90,21 @@ func Open(ctx context.Context, path string, sources ...Migrations) (*DB, error) 
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	db := &DB{write: write, now: func() time.Time { return time.Now().UTC() }, name: filepath.Base(path)}
+	db := &DB{write: write, now: func() time.Time { return time.Now().UTC() }, name: filepath.Base(path),
+		queue: make(chan *writeReq), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := write.PingContext(ctx); err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("open database %q: %w", path, err)
 	}
+	go db.writer()
 	if err := db.migrate(ctx, sources); err != nil {
+		db.stopWriter()
 		_ = write.Close()
 		return nil, fmt.Errorf("migrate database %q: %w", path, err)
 	}
 	read, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(ON)")
 	if err != nil {
+		db.stopWriter()
 		_ = write.Close()
 		return nil, fmt.Errorf("open database %q for reading: %w", path, err)
 	}
@@ -103,12 +117,20 @@ func Open(ctx context.Context, path string, sources ...Migrations) (*DB, error) 
 // Close closes both pools. With WAL, closing the last connection checkpoints the
 // log into the main file.
 func (db *DB) Close() error {
+	db.stopWriter()
 	var errs []error
 	db.stmts.Range(func(_, st any) bool {
 		errs = append(errs, st.(*sql.Stmt).Close())
 		return true
 	})
 	return errors.Join(append(errs, db.read.Close(), db.write.Close())...)
+}
+
+// stopWriter stops the writer goroutine once it has answered the batch it runs; later
+// writes fail with errClosed.
+func (db *DB) stopWriter() {
+	db.closeOnce.Do(func() { close(db.closed) })
+	<-db.writerDone
 }
 
 // prepared returns the statement of query bound to tx when it was prepared, or nil
@@ -124,14 +146,14 @@ func (tx *Tx) prepared(query string) *sql.Stmt {
 // preparePending prepares the statements that transactions used unprepared. A statement
 // that fails to prepare stays unprepared (parsed at each use, as before) and is tried
 // again after its next use.
-func (db *DB) preparePending(ctx context.Context) {
+func (db *DB) preparePending() {
 	db.pending.Range(func(q, _ any) bool {
 		db.pending.Delete(q)
 		query := q.(string)
 		if _, ok := db.stmts.Load(query); ok {
 			return true
 		}
-		if st, err := db.write.PrepareContext(context.WithoutCancel(ctx), query); err == nil {
+		if st, err := db.write.PrepareContext(context.Background(), query); err == nil {
 			if _, loaded := db.stmts.LoadOrStore(query, st); loaded {
 				_ = st.Close()
 			}
@@ -162,6 +184,22 @@ type Tx struct {
 	onCommit []func()
 }
 
+// ExecContext, QueryContext and QueryRowContext shadow *sql.Tx's: a statement of a
+// shared transaction runs to its end even when its caller goes away (see runBatch).
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryContext runs a query in the transaction; see ExecContext.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// QueryRowContext runs a single-row query in the transaction; see ExecContext.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.Tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+}
+
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
 	if st := tx.prepared(query); st != nil {
@@ -190,29 +228,34 @@ func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 // business event only once it is durable.
 func (tx *Tx) OnCommit(f func()) { tx.onCommit = append(tx.onCommit, f) }
 
-// Write runs fn in one IMMEDIATE transaction and commits when fn returns nil.
-// Business refusals are not errors: fn records them (event, idempotency record)
-// and returns nil so that they commit too. With tracing on, the transaction is a span
-// (waiting for the writer included) under the request's.
+// Write runs fn in an IMMEDIATE transaction and returns once that transaction is
+// committed (durably) or rolled back. fn may share its transaction and its commit with
+// other writers' functions (groupcommit.go), each in its own savepoint: an error from
+// fn undoes fn's writes only, and fn sees what the functions run before it in the same
+// transaction wrote, exactly as if they had committed just before. Business refusals
+// are not errors: fn records them (event, idempotency record) and returns nil so that
+// they commit too. fn runs on the writer's goroutine and must not call Write. With
+// tracing on, the transaction is a span (waiting for the writer included) under the
+// request's.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 	ctx, span := tracing.StartSQLiteTx(ctx, db.name)
 	defer func() { tracing.End(span, err) }()
-	sqlTx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.waiting.Add(1)
+	select {
+	case db.queue <- r:
+		db.waiting.Add(-1)
+	case <-db.closed:
+		db.waiting.Add(-1)
+		return fmt.Errorf("write: %w", errClosed)
+	case <-ctx.Done():
+		db.waiting.Add(-1)
+		return fmt.Errorf("begin transaction: %w", ctx.Err())
 	}
-	tx := &Tx{Tx: sqlTx, db: db, ctx: ctx, Now: db.now()}
-	defer db.preparePending(ctx) // the writer connection is free again by then
-	if err := fn(tx); err != nil {
-		if rbErr := sqlTx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
-		}
+	if err := <-r.done; err != nil {
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	for _, f := range tx.onCommit {
+	for _, f := range r.tx.onCommit {
 		f()
 	}
 	return nil
