@@ -184,23 +184,25 @@ type Tx struct {
 	onCommit []func()
 }
 
-// ExecContext, QueryContext and QueryRowContext shadow *sql.Tx's: a statement of a
-// shared transaction runs to its end even when its caller goes away (see runBatch).
-func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(context.WithoutCancel(ctx), query, args...)
+// ExecContext, QueryContext and QueryRowContext shadow *sql.Tx's, for code that takes
+// a transaction as a plain querier: they are Exec, Query and QueryRow. ctx is not used:
+// a statement of a shared transaction runs to its end even when its caller goes away
+// (see runBatch), and the transaction's context carries the caller's values.
+func (tx *Tx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.Exec(query, args...)
 }
 
-// QueryContext runs a query in the transaction; see ExecContext.
-func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(context.WithoutCancel(ctx), query, args...)
+// QueryContext is Query; see ExecContext.
+func (tx *Tx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.Query(query, args...)
 }
 
-// QueryRowContext runs a single-row query in the transaction; see ExecContext.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.Tx.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+// QueryRowContext is QueryRow; see ExecContext.
+func (tx *Tx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return tx.QueryRow(query, args...)
 }
 
-// Exec runs a statement in the transaction.
+// Exec runs a statement in the transaction, prepared once its query has been used.
 func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
 	if st := tx.prepared(query); st != nil {
 		return st.ExecContext(tx.ctx, args...)
@@ -208,7 +210,7 @@ func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
 	return tx.Tx.ExecContext(tx.ctx, query, args...)
 }
 
-// QueryRow runs a single-row query in the transaction.
+// QueryRow runs a single-row query in the transaction; see Exec.
 func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
 	if st := tx.prepared(query); st != nil {
 		return st.QueryRowContext(tx.ctx, args...)
@@ -216,7 +218,7 @@ func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
 	return tx.Tx.QueryRowContext(tx.ctx, query, args...)
 }
 
-// Query runs a query in the transaction.
+// Query runs a query in the transaction; see Exec.
 func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
 	if st := tx.prepared(query); st != nil {
 		return st.QueryContext(tx.ctx, args...)
