@@ -100,8 +100,8 @@ func createFor(ctx context.Context, c client.Client, conc int, d time.Duration, 
 // floorWindow measures the floor once more (ConfigMap creates with throttling off for
 // floorWindow, names prefix-NNNNNNN) and pools it with the earlier windows: the floor is
 // the rate over all of them. The machine's own rate moves between windows (other work,
-// the kernel), so the run measures it at the start and again right before kubesaga's
-// peak, rather than trusting one window.
+// the kernel), so the run measures it at the start, right before kubesaga's peak and
+// right after it, rather than trusting one window.
 func (rep *report) floorWindow(ctx context.Context, unthrottled client.Client, conc int, prefix string) error {
 	log.Printf("raw floor (window %d): ConfigMap creates for %s at concurrency %d, client throttling off",
 		len(rep.floorWindows)+1, floorWindow, conc)

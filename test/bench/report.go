@@ -45,7 +45,7 @@ type report struct {
 
 	rawCM                 float64 // throttled (client QPS/burst), N creates
 	floor, floorOrders    floorResult
-	floorWindows          []floorResult // the floor's windows: at the start, before the peak run
+	floorWindows          []floorResult // the floor's windows: at the start, before and after the peak run
 	peer, peerRefused     peerResult
 	statusBytes           float64
 	managedFields         []string
@@ -180,7 +180,7 @@ func (rep *report) json() map[string]any {
 		"peer_sagas_per_s":                round(rep.peer.SagasPerS, 1),
 		"orders_per_s_inmemory":           round(inmem.OrdersPerS, 1),
 		"status_bytes":                    round(rep.statusBytes, 0),
-		"raw_object":                      fmt.Sprintf("ConfigMap, created with client-side throttling off at concurrency %d, pooled over windows of %s at the start and before kubesaga's peak run (raw_creates_per_s; each in raw_creates_windows); raw_creates_per_s_throttled: N creates through a client with the manager's QPS/burst", rep.cfg.Conc, floorWindow),
+		"raw_object":                      fmt.Sprintf("ConfigMap, created with client-side throttling off at concurrency %d, pooled over windows of %s at the start, before and after kubesaga's peak run (raw_creates_per_s; each in raw_creates_windows); raw_creates_per_s_throttled: N creates through a client with the manager's QPS/burst", rep.cfg.Conc, floorWindow),
 		"raw_creates_windows":             rep.floorWindows,
 		"raw_creates_per_s_throttled":     round(rep.rawCM, 1),
 		"raw_order_creates_per_s":         round(rep.floorOrders.PerS, 1),

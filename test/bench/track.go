@@ -261,8 +261,9 @@ func runOrders(ctx context.Context, e env, name string, n, refusedPct, steps int
 
 // writeRates measures the API server's rate for each kind of write kubesaga makes to an
 // Order, on finished Orders of full size (no controller acts on them: status and label
-// writes do not trigger a pass), at the load's concurrency and client settings.
+// writes do not trigger a pass), at the load's concurrency, with client throttling off.
 type writeRates struct {
+	Orders           int     `json:"orders"` // how many finished Orders each kind was measured on
 	StatusMergePatch float64 `json:"status_merge_patch_per_s"` // what the reconciler did until 2026-12
 	StatusUpdate     float64 `json:"status_update_per_s"`      // PUT of the whole object: what the reconciler does
 	MetaMergePatch   float64 `json:"metadata_merge_patch_per_s"`
@@ -310,6 +311,7 @@ func measureWrites(ctx context.Context, c client.Client, names []string, conc in
 		}
 	}
 	rate := func(d time.Duration) float64 { return float64(len(objs)) / d.Seconds() }
+	w.Orders = len(objs)
 	w.StatusMergePatch, w.StatusUpdate, w.MetaMergePatch = rate(spent[0]), rate(spent[1]), rate(spent[2])
 	return w, nil
 }
