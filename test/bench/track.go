@@ -263,7 +263,7 @@ func runOrders(ctx context.Context, e env, name string, n, refusedPct, steps int
 // Order, on finished Orders of full size (no controller acts on them: status and label
 // writes do not trigger a pass), at the load's concurrency, with client throttling off.
 type writeRates struct {
-	Orders           int     `json:"orders"` // how many finished Orders each kind was measured on
+	Orders           int     `json:"orders"`                   // how many finished Orders each kind was measured on
 	StatusMergePatch float64 `json:"status_merge_patch_per_s"` // what the reconciler did until 2026-12
 	StatusUpdate     float64 `json:"status_update_per_s"`      // PUT of the whole object: what the reconciler does
 	MetaMergePatch   float64 `json:"metadata_merge_patch_per_s"`
