@@ -21,6 +21,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/debug"
 )
 
 // Group commit: the one writer goroutine runs the write transactions that are waiting
@@ -45,6 +46,31 @@ type writeReq struct {
 	tx   *Tx
 	err  error // the answer, sent on done once the whole batch has ended
 	done chan error
+	// panicked is what fn panicked with, if it did: Write panics with it on the caller's
+	// goroutine, where the service's recoverer answers 500, as when fn ran there.
+	panicked *writePanic
+}
+
+// writePanic is a write function's panic, carried from the writer to its caller.
+type writePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *writePanic) Error() string {
+	return fmt.Sprintf("panic in a write transaction: %v\n\n%s", p.value, p.stack)
+}
+
+// run calls r's function; a panic becomes an error, so that the batch rolls back r's
+// writes only and the writer goes on.
+func (r *writeReq) run() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.panicked = &writePanic{value: v, stack: debug.Stack()}
+			err = r.panicked
+		}
+	}()
+	return r.fn(r.tx)
 }
 
 // writer runs write transactions until Close: it takes one request, then every request
@@ -100,7 +126,7 @@ func (db *DB) runBatch(batch []*writeReq) {
 		// SQLite rolls the whole transaction back when a write statement is interrupted.
 		r.tx = &Tx{Tx: sqlTx, db: db, ctx: context.WithoutCancel(r.ctx), Now: db.now()}
 		if single {
-			err = r.fn(r.tx)
+			err = r.run()
 		} else {
 			err = inSavepoint(sqlTx, r)
 		}
@@ -143,7 +169,7 @@ func inSavepoint(sqlTx *sql.Tx, r *writeReq) error {
 	if _, err := sqlTx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 		return &batchLost{fmt.Errorf("savepoint: %w", err)}
 	}
-	if err := r.fn(r.tx); err != nil {
+	if err := r.run(); err != nil {
 		if _, rbErr := sqlTx.ExecContext(ctx, "ROLLBACK TO w"); rbErr != nil {
 			return &batchLost{errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))}
 		}

@@ -210,3 +210,44 @@ func TestWriteAfterClose(t *testing.T) {
 		t.Fatalf("err = %v, want errClosed", err)
 	}
 }
+
+// TestPanicInABatch: a function that panics loses its own writes only, the others in its
+// transaction commit, the writer goes on, and the panic reaches the caller's goroutine
+// (where a service's recoverer answers 500).
+func TestPanicInABatch(t *testing.T) {
+	db, _ := openTest(t)
+	mk := func(fn func(*Tx) error) *writeReq {
+		return &writeReq{ctx: context.Background(), fn: fn, done: make(chan error, 1)}
+	}
+	first, bad, last := mk(addNote("first")), mk(func(tx *Tx) error {
+		if err := addNote("bad")(tx); err != nil {
+			return err
+		}
+		panic("handler bug")
+	}), mk(addNote("last"))
+	db.runBatch([]*writeReq{first, bad, last})
+	if err := <-first.done; err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	if err := <-last.done; err != nil {
+		t.Fatalf("last: %v", err)
+	}
+	if err := <-bad.done; err == nil || bad.panicked == nil || bad.panicked.value != "handler bug" {
+		t.Fatalf("bad: err %v, panicked %+v", err, bad.panicked)
+	}
+	if got := notes(t, db); strings.Join(got, ",") != "first,last" {
+		t.Fatalf("notes %v, want [first last]", got)
+	}
+
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		_ = db.Write(context.Background(), func(*Tx) error { panic("handler bug") })
+	}()
+	if p, ok := got.(*writePanic); !ok || p.value != "handler bug" || !strings.Contains(p.Error(), "groupcommit_test.go") {
+		t.Fatalf("Write's caller got %v, want the panic with its stack", got)
+	}
+	if err := db.Write(context.Background(), addNote("after")); err != nil {
+		t.Fatalf("the writer does not go on after a panic: %v", err)
+	}
+}

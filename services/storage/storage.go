@@ -255,6 +255,9 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("begin transaction: %w", ctx.Err())
 	}
 	if err := <-r.done; err != nil {
+		if r.panicked != nil {
+			panic(r.panicked)
+		}
 		return err
 	}
 	for _, f := range r.tx.onCommit {
