@@ -119,7 +119,7 @@ func (db *DB) runBatch(batch []*writeReq) {
 	var ok []*writeReq
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.err = err
+			r.err = fmt.Errorf("begin transaction: %w", err) // as when it ends before the writer takes it
 			continue
 		}
 		// The statements of a batch must not be interrupted by one caller going away:

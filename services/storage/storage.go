@@ -246,14 +246,12 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) (err error) {
 	db.waiting.Add(1)
 	select {
 	case db.queue <- r:
-		db.waiting.Add(-1)
 	case <-db.closed:
-		db.waiting.Add(-1)
-		return fmt.Errorf("write: %w", errClosed)
+		r.done <- fmt.Errorf("write: %w", errClosed)
 	case <-ctx.Done():
-		db.waiting.Add(-1)
-		return fmt.Errorf("begin transaction: %w", ctx.Err())
+		r.done <- fmt.Errorf("begin transaction: %w", ctx.Err())
 	}
+	db.waiting.Add(-1)
 	if err := <-r.done; err != nil {
 		if r.panicked != nil {
 			panic(r.panicked)
